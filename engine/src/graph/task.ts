@@ -1,0 +1,133 @@
+/**
+ * Keys and tasks: the vocabulary every other part of Tessera speaks.
+ *
+ * A task graph maps keys to tasks. A task is a tree of plain, structured-cloneable
+ * nodes, so the same object can run in this thread (sync scheduler) or be posted to
+ * a worker thread or another host unchanged. Like Dask's tuple tasks, a `call` node
+ * may appear inside another task's arguments: that is how fusion and inlining work.
+ */
+
+/** A task's name in a graph. Collections use `name-token` or `name-token[i,j]`. */
+export type Key = string;
+
+/**
+ * How a task names its function. Tasks run in other threads, so they cannot hold a
+ * closure: a built-in kernel is looked up by name in the registry every worker loads,
+ * and a user function travels as source and is compiled (once) in the worker.
+ */
+export type FnRef =
+  | { kind: "builtin"; name: string }
+  | {
+      kind: "source";
+      /** Content hash of source + captures; workers cache compiled functions by it. */
+      id: string;
+      /** Display name (the function's own name or "lambda"). */
+      name: string;
+      source: string;
+      /** Values the function closes over, passed in by the user; structured-cloneable. */
+      captures?: Record<string, unknown>;
+    };
+
+/** A node of a task tree. */
+export type TaskNode =
+  | { t: "ref"; key: Key }
+  | { t: "lit"; value: unknown }
+  | { t: "list"; items: TaskNode[] }
+  | { t: "dict"; keys: string[]; values: TaskNode[] }
+  | { t: "call"; fn: FnRef; args: TaskNode[] };
+
+/** A task is a node: usually a call, sometimes a literal (scattered data) or an alias. */
+export type Task = TaskNode;
+
+/** A low-level task graph. */
+export type Graph = Map<Key, Task>;
+
+export const ref = (key: Key): TaskNode => ({ t: "ref", key });
+export const lit = (value: unknown): TaskNode => ({ t: "lit", value });
+export const list = (items: TaskNode[]): TaskNode => ({ t: "list", items });
+export const call = (fn: FnRef, ...args: TaskNode[]): TaskNode => ({ t: "call", fn, args });
+export const builtin = (name: string): FnRef => ({ kind: "builtin", name });
+
+/** The keys a task reads, in first-seen order, each once. */
+export function taskDependencies(task: Task): Key[] {
+  const seen = new Set<Key>();
+  const walk = (node: TaskNode): void => {
+    switch (node.t) {
+      case "ref":
+        seen.add(node.key);
+        return;
+      case "lit":
+        return;
+      case "list":
+        node.items.forEach(walk);
+        return;
+      case "dict":
+        node.values.forEach(walk);
+        return;
+      case "call":
+        node.args.forEach(walk);
+        return;
+    }
+  };
+  walk(task);
+  return [...seen];
+}
+
+/** Replace refs in a task tree; `replace` returns the node to put instead (or undefined to keep). */
+export function substituteRefs(task: Task, replace: (key: Key) => TaskNode | undefined): Task {
+  switch (task.t) {
+    case "ref":
+      return replace(task.key) ?? task;
+    case "lit":
+      return task;
+    case "list":
+      return { t: "list", items: task.items.map((n) => substituteRefs(n, replace)) };
+    case "dict":
+      return { t: "dict", keys: task.keys, values: task.values.map((n) => substituteRefs(n, replace)) };
+    case "call":
+      return { t: "call", fn: task.fn, args: task.args.map((n) => substituteRefs(n, replace)) };
+  }
+}
+
+/** Dependencies of every key of a graph (only keys inside the graph or given as external). */
+export function graphDependencies(graph: Graph): Map<Key, Key[]> {
+  const deps = new Map<Key, Key[]>();
+  for (const [key, task] of graph) deps.set(key, taskDependencies(task));
+  return deps;
+}
+
+/** Reverse of `graphDependencies`: who reads each key. */
+export function reverseDependencies(deps: Map<Key, Key[]>): Map<Key, Key[]> {
+  const dependents = new Map<Key, Key[]>();
+  for (const key of deps.keys()) dependents.set(key, []);
+  for (const [key, ds] of deps) {
+    for (const d of ds) {
+      let list = dependents.get(d);
+      if (!list) dependents.set(d, (list = []));
+      list.push(key);
+    }
+  }
+  return dependents;
+}
+
+/** `name-token[i,j]` for chunk keys, `name-token` for single ones. */
+export function makeKey(name: string, ...index: number[]): Key {
+  return index.length === 0 ? name : `${name}[${index.join(",")}]`;
+}
+
+/**
+ * The operation a key belongs to, for progress bars and the task stream:
+ * `inc-3f2a…` → `inc`, `sum-9c1d…[0,1]` → `sum`. Like Dask's `key_split`.
+ */
+export function keyPrefix(key: Key): string {
+  const bracket = key.indexOf("[");
+  const base = bracket >= 0 ? key.slice(0, bracket) : key;
+  const parts = base.split("-");
+  while (parts.length > 1 && /^[0-9a-f]{8,}$/.test(parts[parts.length - 1]!)) parts.pop();
+  return parts.join("-");
+}
+
+/** Human label of a function reference. */
+export function fnName(fn: FnRef): string {
+  return fn.name;
+}

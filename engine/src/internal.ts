@@ -1,0 +1,2 @@
+// Internals for tests and for sibling packages (kernel, labextension). Not a stable API.
+export * from "./graph/task.js";

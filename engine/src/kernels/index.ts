@@ -1,0 +1,3 @@
+// Every module that registers built-in kernels is imported here; worker threads import this file.
+import "./basic.js";
+export { getKernel, registerKernel, kernelNames } from "./registry.js";

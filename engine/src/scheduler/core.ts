@@ -1,0 +1,686 @@
+/**
+ * The scheduler core: a pure state machine over tasks and workers (DESIGN idea 3).
+ *
+ * It owns no threads, timers or sockets. A transport feeds it what happened (a graph was
+ * submitted, a task finished, a worker died) and drains the commands it decided on (run
+ * this task there, free that result, tell the client a key is ready). The same core drives
+ * the sync scheduler, the thread pool, and later workers on other hosts.
+ *
+ * Task states, as in dask.distributed:
+ *
+ *   released ─► waiting ─► queued ─► processing ─► memory ─► released ─► (forgotten)
+ *                  │          (root tasks wait        │
+ *                  │           for a free slot)       └─► erred
+ *                  └─► no-worker (ready, but no worker exists yet)
+ *
+ * A task is *active* while it is waiting, queued, no-worker or processing: it still
+ * needs its dependencies. A result in memory is released as soon as no active task and
+ * no client (a "want": a future, a running compute) needs it.
+ */
+import type { Graph, Key, Task } from "../graph/task.js";
+import { keyPrefix, taskDependencies } from "../graph/task.js";
+import type { EventLog, WorkerId } from "../diagnostics/events.js";
+import { MinHeap } from "./heap.js";
+
+export type TaskState = "released" | "waiting" | "queued" | "no-worker" | "processing" | "memory" | "erred";
+
+/** Why a task failed, in a form that crosses threads and processes. */
+export interface TaskFailure {
+  kind: "error" | "killed-worker" | "lost";
+  name: string;
+  message: string;
+  stack?: string;
+}
+
+/** Where a dependency can be read from: the workers holding it (empty: computed locally first). */
+export type DepLocation = [key: Key, holders: WorkerId[]];
+
+export interface RunSpec {
+  key: Key;
+  task: Task;
+  priority: number;
+  deps: DepLocation[];
+}
+
+export type SchedulerCommand =
+  | { op: "run"; worker: WorkerId; spec: RunSpec }
+  | { op: "free"; worker: WorkerId; key: Key }
+  | { op: "abandon"; worker: WorkerId; key: Key }
+  | { op: "key-memory"; key: Key }
+  | { op: "key-erred"; key: Key; failure: TaskFailure; blame: Key };
+
+export interface FinishInfo {
+  nbytes: number;
+  start: number;
+  stop: number;
+  thread?: number;
+}
+
+export interface CoreOptions {
+  /** How many worker deaths a task may be blamed for before it errs (Dask's allowed-failures). */
+  allowedFailures?: number;
+  events?: EventLog;
+  /** Target milliseconds of queued root work per worker thread; bounds memory of wide graphs. */
+  queueTargetMs?: number;
+}
+
+/** Eager placement of a dependent onto its dependencies' worker is tried only for small fan-in. */
+const EAGER_MAX_DEPS = 32;
+const ACTIVE: ReadonlySet<TaskState> = new Set(["waiting", "queued", "no-worker", "processing"]);
+
+class TaskRecord {
+  readonly prefix: string;
+  deps: TaskRecord[] = [];
+  readonly dependents = new Set<TaskRecord>();
+  state: TaskState = "released";
+  /** Dependencies not in memory; maintained while the task is active. */
+  waitingOn = 0;
+  /** Active dependents: they still need this result. */
+  activeDependents = 0;
+  /** Clients holding this key (futures, computes in progress). */
+  wants = 0;
+  readonly whoHas = new Set<WorkerRecord>();
+  processingOn: WorkerRecord | null = null;
+  nbytes = 0;
+  /** Worker deaths this task was running at. */
+  suspicious = 0;
+  failure: TaskFailure | null = null;
+  blame: Key | null = null;
+  /** False for scattered data: it cannot be recomputed if its worker dies. */
+  hasLineage = true;
+
+  constructor(
+    readonly key: Key,
+    readonly task: Task,
+    public priority: number,
+  ) {
+    this.prefix = keyPrefix(key);
+  }
+}
+
+class WorkerRecord {
+  readonly processing = new Set<TaskRecord>();
+  readonly hasWhat = new Set<TaskRecord>();
+  nbytes = 0;
+  constructor(
+    readonly id: WorkerId,
+    readonly nthreads: number,
+  ) {}
+}
+
+export class SchedulerCore {
+  private readonly tasks = new Map<Key, TaskRecord>();
+  private readonly workers = new Map<WorkerId, WorkerRecord>();
+  /** Ready root tasks waiting for a worker slot, most urgent first (stale entries skipped). */
+  private readonly queue = new MinHeap<TaskRecord>();
+  private readonly noWorker = new Set<TaskRecord>();
+  private commands: SchedulerCommand[] = [];
+  /** Tasks whose need may have dropped; checked once the current input is fully applied. */
+  private readonly releaseCandidates = new Set<TaskRecord>();
+  private generation = 0;
+  private readonly allowedFailures: number;
+  private readonly events: EventLog | undefined;
+  private readonly queueTargetMs: number;
+  /** Moving average of task duration in ms, for sizing worker queues. */
+  private avgDurationMs = -1;
+
+  constructor(opts: CoreOptions = {}) {
+    this.allowedFailures = opts.allowedFailures ?? 3;
+    this.events = opts.events;
+    this.queueTargetMs = opts.queueTargetMs ?? 5;
+  }
+
+  // ── inputs ────────────────────────────────────────────────────────────────────────
+
+  addWorker(id: WorkerId, nthreads = 1): void {
+    if (this.workers.has(id)) throw new Error(`worker ${id} is already registered`);
+    this.workers.set(id, new WorkerRecord(id, nthreads));
+    if (this.events?.active) this.events.emit({ type: "worker-added", worker: id, threads: nthreads });
+    const stranded = [...this.noWorker];
+    this.noWorker.clear();
+    for (const ts of stranded) if (ts.state === "no-worker") this.makeReady(ts);
+  }
+
+  /**
+   * A worker is gone. Tasks it was running go back to waiting (the one it was running when
+   * it died is suspicious and errs as `killed-worker` past `allowedFailures`); results only
+   * it held are recomputed from their lineage if anything still needs them.
+   */
+  removeWorker(id: WorkerId, reason: "crashed" | "closed" | "restarted", runningKey?: Key, detail?: string): void {
+    const ws = this.workers.get(id);
+    if (!ws) return;
+    this.workers.delete(id);
+    if (this.events?.active) {
+      this.events.emit({ type: "worker-removed", worker: id, reason: detail ? `${reason}: ${detail}` : reason });
+    }
+
+    const processing = [...ws.processing];
+    ws.processing.clear();
+    for (const ts of processing) ts.processingOn = null;
+
+    // Results that existed only on this worker are lost.
+    const lost: TaskRecord[] = [];
+    for (const ts of ws.hasWhat) {
+      ts.whoHas.delete(ws);
+      if (ts.whoHas.size === 0 && ts.state === "memory") lost.push(ts);
+    }
+    ws.hasWhat.clear();
+    for (const ts of lost) {
+      // Dependents placed elsewhere that would have fetched this result must wait again.
+      for (const dep of ts.dependents) {
+        if (dep.state === "processing" && dep.processingOn) this.unassign(dep);
+      }
+      this.setState(ts, "released");
+      ts.nbytes = 0;
+    }
+
+    for (const ts of processing) {
+      const blamed = reason === "crashed" && (runningKey === undefined || runningKey === ts.key);
+      if (blamed) ts.suspicious++;
+      if (ts.suspicious > this.allowedFailures) {
+        this.fail(ts, {
+          kind: "killed-worker",
+          name: "KilledWorker",
+          message:
+            `Task ${ts.key} was running on a worker that died ${ts.suspicious} times ` +
+            `(allowed failures: ${this.allowedFailures}). The task itself probably crashes its worker ` +
+            `(process.exit, running out of memory, an uncaught error outside the task).` +
+            (detail ? ` Last worker failure: ${detail}` : ""),
+        });
+      } else {
+        this.setState(ts, "waiting");
+      }
+    }
+    // Recompute what is still needed; everything else stays released.
+    for (const ts of lost) {
+      if (!this.isNeeded(ts)) continue;
+      if (ts.hasLineage) this.activate(ts);
+      else
+        this.fail(ts, {
+          kind: "lost",
+          name: "LostData",
+          message: `Scattered data ${ts.key} was lost with worker ${id} and cannot be recomputed.`,
+        });
+    }
+    for (const ts of processing) if (ts.state === "waiting" && ts.waitingOn === 0) this.makeReady(ts);
+    for (const ts of lost) this.releaseCandidates.add(ts);
+    this.settle();
+  }
+
+  /**
+   * Add tasks and take a want on `wanted` keys. Keys already known keep their state (the
+   * same key means the same computation), so a graph can reference results that are
+   * already in memory, e.g. persisted collections or futures.
+   */
+  updateGraph(graph: Graph, wanted: Key[], priorities?: Map<Key, number>): void {
+    const gen = ++this.generation;
+    const added: TaskRecord[] = [];
+    let index = 0;
+    for (const [key, task] of graph) {
+      const existing = this.tasks.get(key);
+      index++;
+      if (existing) continue;
+      // Generation first, then the graph's static order: earlier submissions run first.
+      const p = gen * 2 ** 32 + (priorities?.get(key) ?? index);
+      const ts = new TaskRecord(key, task, p);
+      this.tasks.set(key, ts);
+      added.push(ts);
+    }
+    for (const ts of added) {
+      for (const depKey of taskDependencies(ts.task)) {
+        const dep = this.tasks.get(depKey);
+        if (!dep) {
+          for (const t of added) this.tasks.delete(t.key);
+          throw new Error(
+            `Task ${ts.key} depends on ${depKey}, which is neither in the graph nor held by the scheduler ` +
+              `(was its future released?).`,
+          );
+        }
+        ts.deps.push(dep);
+        dep.dependents.add(ts);
+      }
+    }
+    for (const key of wanted) {
+      if (!this.tasks.has(key)) throw new Error(`Wanted key ${key} is not in the graph.`);
+    }
+    if (this.events?.active) this.events.emit({ type: "graph-submitted", ntasks: added.length, keys: wanted });
+
+    for (const key of wanted) {
+      const ts = this.tasks.get(key)!;
+      ts.wants++;
+      if (ts.state === "released") this.activate(ts);
+      else if (ts.state === "memory") this.commands.push({ op: "key-memory", key });
+      else if (ts.state === "erred") this.pushErred(ts);
+    }
+    // New tasks nobody wants (culled away by the caller, or duplicates) are forgotten.
+    for (const ts of added) if (ts.state === "released") this.releaseCandidates.add(ts);
+    this.settle();
+  }
+
+  /** Drop one want on each key (a future released, a compute finished or cancelled). */
+  releaseKeys(keys: Key[]): void {
+    for (const key of keys) {
+      const ts = this.tasks.get(key);
+      if (!ts || ts.wants === 0) continue;
+      ts.wants--;
+      this.releaseCandidates.add(ts);
+    }
+    this.settle();
+  }
+
+  /** Data placed on a worker directly (`client.scatter`). */
+  addData(worker: WorkerId, key: Key, nbytes: number, wanted = true): void {
+    const ws = this.requireWorker(worker);
+    let ts = this.tasks.get(key);
+    if (!ts) {
+      ts = new TaskRecord(key, { t: "lit", value: null }, ++this.generation * 2 ** 32);
+      ts.hasLineage = false;
+      this.tasks.set(key, ts);
+    }
+    if (wanted) ts.wants++;
+    this.storeOn(ts, ws, nbytes);
+    if (ts.state !== "memory") this.setState(ts, "memory");
+    this.settle();
+  }
+
+  taskFinished(worker: WorkerId, key: Key, info: FinishInfo): void {
+    const ts = this.tasks.get(key);
+    const ws = this.workers.get(worker);
+    if (!ws) return;
+    if (!ts || ts.state !== "processing" || ts.processingOn !== ws) {
+      // A result nobody is waiting for any more (cancelled, or computed twice): drop it.
+      if (ts && ts.state === "memory") this.storeOn(ts, ws, info.nbytes);
+      else this.commands.push({ op: "free", worker, key });
+      this.settle();
+      return;
+    }
+    const ms = info.stop - info.start;
+    this.avgDurationMs = this.avgDurationMs < 0 ? ms : this.avgDurationMs * 0.9 + ms * 0.1;
+    ws.processing.delete(ts);
+    ts.processingOn = null;
+    this.storeOn(ts, ws, info.nbytes);
+    if (this.events?.active) {
+      const thread = info.thread ?? 0;
+      this.events.record({
+        type: "task-started",
+        key,
+        prefix: ts.prefix,
+        worker,
+        thread,
+        time: info.start,
+      });
+      this.events.record({
+        type: "task-finished",
+        key,
+        prefix: ts.prefix,
+        worker,
+        thread,
+        start: info.start,
+        stop: info.stop,
+        nbytes: info.nbytes,
+        time: info.stop,
+      });
+    }
+    this.setState(ts, "memory");
+    if (ts.wants > 0) this.commands.push({ op: "key-memory", key });
+    this.releaseCandidates.add(ts);
+    this.settle();
+  }
+
+  taskErred(worker: WorkerId, key: Key, failure: TaskFailure): void {
+    const ts = this.tasks.get(key);
+    const ws = this.workers.get(worker);
+    if (!ts || !ws || ts.state !== "processing" || ts.processingOn !== ws) return;
+    ws.processing.delete(ts);
+    ts.processingOn = null;
+    this.fail(ts, failure);
+    this.settle();
+  }
+
+  /** A worker copied `key` from another worker to run a task: it now holds a replica. */
+  transferred(worker: WorkerId, key: Key, from: WorkerId, nbytes: number, start: number, stop: number): void {
+    const ts = this.tasks.get(key);
+    const ws = this.workers.get(worker);
+    if (this.events?.active) {
+      this.events.record({ type: "transfer", key, from, to: worker, nbytes, start, stop, time: stop });
+    }
+    if (!ts || !ws) return;
+    if (ts.state === "memory") this.storeOn(ts, ws, nbytes);
+    else this.commands.push({ op: "free", worker, key });
+  }
+
+  /** Commands decided since the last call, in order. Fills free worker slots first. */
+  takeCommands(): SchedulerCommand[] {
+    this.fillWorkers();
+    const out = this.commands;
+    this.commands = [];
+    return out;
+  }
+
+  // ── queries ───────────────────────────────────────────────────────────────────────
+
+  stateOf(key: Key): TaskState | undefined {
+    return this.tasks.get(key)?.state;
+  }
+
+  whoHas(key: Key): WorkerId[] {
+    const ts = this.tasks.get(key);
+    return ts ? [...ts.whoHas].map((w) => w.id) : [];
+  }
+
+  failureOf(key: Key): { failure: TaskFailure; blame: Key } | undefined {
+    const ts = this.tasks.get(key);
+    return ts?.failure ? { failure: ts.failure, blame: ts.blame ?? key } : undefined;
+  }
+
+  get taskCount(): number {
+    return this.tasks.size;
+  }
+
+  workerIds(): WorkerId[] {
+    return [...this.workers.keys()];
+  }
+
+  /** Keys processing on a worker (for cancelling a task that will not yield). */
+  processingOn(worker: WorkerId): Key[] {
+    const ws = this.workers.get(worker);
+    return ws ? [...ws.processing].map((t) => t.key) : [];
+  }
+
+  workerSummary(): { id: WorkerId; nthreads: number; processing: number; keys: number; nbytes: number }[] {
+    return [...this.workers.values()].map((w) => ({
+      id: w.id,
+      nthreads: w.nthreads,
+      processing: w.processing.size,
+      keys: w.hasWhat.size,
+      nbytes: w.nbytes,
+    }));
+  }
+
+  // ── transitions ──────────────────────────────────────────────────────────────────
+
+  /**
+   * The one place a task's state changes. It keeps the counters that make every other
+   * decision O(1): dependencies' `activeDependents` and dependents' `waitingOn`.
+   */
+  private setState(ts: TaskRecord, next: TaskState): void {
+    const prev = ts.state;
+    if (prev === next) return;
+    ts.state = next;
+    const wasActive = ACTIVE.has(prev);
+    const isActive = ACTIVE.has(next);
+    if (!wasActive && isActive) {
+      let missing = 0;
+      for (const dep of ts.deps) {
+        dep.activeDependents++;
+        if (dep.state !== "memory") missing++;
+      }
+      ts.waitingOn = missing;
+    } else if (wasActive && !isActive) {
+      for (const dep of ts.deps) {
+        dep.activeDependents--;
+        if (dep.activeDependents === 0) this.releaseCandidates.add(dep);
+      }
+    }
+    if (next === "memory") {
+      for (const d of ts.dependents) {
+        if (!ACTIVE.has(d.state)) continue;
+        d.waitingOn--;
+        if (d.waitingOn === 0 && d.state === "waiting") this.makeReady(d);
+      }
+    } else if (prev === "memory") {
+      for (const d of ts.dependents) if (ACTIVE.has(d.state)) d.waitingOn++;
+    }
+    if (next === "released" && this.events?.active) {
+      this.events.emit({ type: "task-released", key: ts.key, prefix: ts.prefix });
+    }
+  }
+
+  /** Make a released task (and, recursively, its released dependencies) run again. */
+  private activate(root: TaskRecord): void {
+    // Post-order without recursion: a 100k-long chain must not overflow the stack.
+    const stack: [TaskRecord, boolean][] = [[root, false]];
+    const ready: TaskRecord[] = [];
+    while (stack.length > 0) {
+      const [ts, expanded] = stack.pop()!;
+      if (ts.state !== "released") continue;
+      if (!expanded) {
+        stack.push([ts, true]);
+        for (const dep of ts.deps) if (dep.state === "released") stack.push([dep, false]);
+        continue;
+      }
+      ts.failure = null;
+      ts.blame = null;
+      this.setState(ts, "waiting");
+      if (this.events?.active) this.events.emit({ type: "task-queued", key: ts.key, prefix: ts.prefix });
+      if (ts.waitingOn === 0) ready.push(ts);
+      // A dependency that is erred makes this task err at once.
+      const erred = ts.deps.find((d) => d.state === "erred");
+      if (erred) this.fail(ts, erred.failure!, erred.blame ?? erred.key);
+    }
+    for (const ts of ready) if (ts.state === "waiting") this.makeReady(ts);
+  }
+
+  /** All inputs are in memory: queue a root task, place any other task now. */
+  private makeReady(ts: TaskRecord): void {
+    if (this.workers.size === 0) {
+      this.setState(ts, "no-worker");
+      this.noWorker.add(ts);
+      return;
+    }
+    if (ts.deps.length === 0) {
+      this.setState(ts, "queued");
+      this.queue.push(ts, ts.priority);
+      return;
+    }
+    this.assign(ts, this.pickWorker(ts));
+  }
+
+  /** The worker holding most of the task's input bytes; ties go to the least busy. */
+  private pickWorker(ts: TaskRecord): WorkerRecord {
+    let best: WorkerRecord | null = null;
+    let bestBytes = -1;
+    if (ts.deps.length > 0) {
+      const bytes = new Map<WorkerRecord, number>();
+      for (const dep of ts.deps) {
+        for (const ws of dep.whoHas) bytes.set(ws, (bytes.get(ws) ?? 0) + Math.max(dep.nbytes, 1));
+      }
+      for (const [ws, b] of bytes) {
+        if (b > bestBytes || (b === bestBytes && best && this.load(ws) < this.load(best))) {
+          best = ws;
+          bestBytes = b;
+        }
+      }
+    }
+    if (best) return best;
+    for (const ws of this.workers.values()) if (!best || this.load(ws) < this.load(best)) best = ws;
+    return best!;
+  }
+
+  private load(ws: WorkerRecord): number {
+    return ws.processing.size / ws.nthreads;
+  }
+
+  private assign(ts: TaskRecord, ws: WorkerRecord): void {
+    this.startProcessing(ts, ws);
+    this.placeEagerDependents(ts, ws);
+  }
+
+  private startProcessing(ts: TaskRecord, ws: WorkerRecord): void {
+    this.setState(ts, "processing");
+    ts.processingOn = ws;
+    ws.processing.add(ts);
+    const deps: DepLocation[] = ts.deps.map((d) => [d.key, [...d.whoHas].map((w) => w.id)]);
+    this.commands.push({ op: "run", worker: ws.id, spec: { key: ts.key, task: ts.task, priority: ts.priority, deps } });
+    if (this.events?.active) {
+      this.events.emit({ type: "task-assigned", key: ts.key, prefix: ts.prefix, worker: ws.id });
+    }
+  }
+
+  /**
+   * Send a waiting dependent to the same worker before its inputs finish when every input
+   * is in memory or being computed there. The worker then runs the whole chain without a
+   * round trip to the scheduler per task.
+   */
+  private placeEagerDependents(first: TaskRecord, ws: WorkerRecord): void {
+    const work = [first];
+    while (work.length > 0) {
+      const ts = work.pop()!;
+      for (const d of ts.dependents) {
+        if (d.state !== "waiting" || d.deps.length > EAGER_MAX_DEPS) continue;
+        let local = true;
+        for (const dep of d.deps) {
+          if (dep.state === "memory") continue;
+          if (dep.state === "processing" && dep.processingOn === ws) continue;
+          local = false;
+          break;
+        }
+        if (!local) continue;
+        this.startProcessing(d, ws);
+        work.push(d);
+      }
+    }
+  }
+
+  /** Take a processing task back from its worker (its inputs were lost); it waits again. */
+  private unassign(ts: TaskRecord): void {
+    const ws = ts.processingOn!;
+    ws.processing.delete(ts);
+    ts.processingOn = null;
+    this.commands.push({ op: "abandon", worker: ws.id, key: ts.key });
+    ts.state = "waiting"; // stays active: counters unchanged
+    let missing = 0;
+    for (const dep of ts.deps) if (dep.state !== "memory") missing++;
+    ts.waitingOn = missing;
+  }
+
+  /** Hand queued root tasks to workers with free slots, one worker's batch at a time. */
+  private fillWorkers(): void {
+    if (this.queue.size === 0 || this.workers.size === 0) return;
+    const perThread = this.slotsPerThread();
+    const byLoad = [...this.workers.values()].sort((a, b) => this.load(a) - this.load(b));
+    for (const ws of byLoad) {
+      const capacity = perThread * ws.nthreads;
+      while (ws.processing.size < capacity && this.queue.size > 0) {
+        const ts = this.queue.pop()!;
+        if (ts.state !== "queued") continue; // cancelled while queued
+        this.assign(ts, ws);
+      }
+      if (this.queue.size === 0) break;
+    }
+  }
+
+  /** Queue depth per thread: enough queued work to hide a round trip, no more (memory). */
+  private slotsPerThread(): number {
+    if (this.avgDurationMs < 0) return 8;
+    return Math.max(2, Math.min(1024, Math.ceil(this.queueTargetMs / Math.max(this.avgDurationMs, 0.001))));
+  }
+
+  private storeOn(ts: TaskRecord, ws: WorkerRecord, nbytes: number): void {
+    ts.nbytes = nbytes;
+    if (!ts.whoHas.has(ws)) {
+      ts.whoHas.add(ws);
+      ws.hasWhat.add(ts);
+      ws.nbytes += nbytes;
+    }
+  }
+
+  /** A task failed: it and every active task depending on it err, blaming it. */
+  private fail(root: TaskRecord, failure: TaskFailure, blame: Key = root.key): void {
+    const stack = [root];
+    while (stack.length > 0) {
+      const ts = stack.pop()!;
+      if (ts.state === "erred") continue;
+      if (ts.state === "processing" && ts.processingOn) {
+        const ws = ts.processingOn;
+        ws.processing.delete(ts);
+        ts.processingOn = null;
+        this.commands.push({ op: "abandon", worker: ws.id, key: ts.key });
+      }
+      this.setState(ts, "erred");
+      ts.failure = failure;
+      ts.blame = blame;
+      if (this.events?.active) {
+        this.events.emit({
+          type: "task-erred",
+          key: ts.key,
+          prefix: ts.prefix,
+          worker: null,
+          error: { name: failure.name, message: failure.message },
+          blame,
+        });
+      }
+      if (ts.wants > 0) this.pushErred(ts);
+      for (const d of ts.dependents) if (ACTIVE.has(d.state)) stack.push(d);
+      this.releaseCandidates.add(ts);
+    }
+  }
+
+  private pushErred(ts: TaskRecord): void {
+    this.commands.push({ op: "key-erred", key: ts.key, failure: ts.failure!, blame: ts.blame ?? ts.key });
+  }
+
+  private isNeeded(ts: TaskRecord): boolean {
+    return ts.wants > 0 || ts.activeDependents > 0;
+  }
+
+  /**
+   * Release what nothing needs any more and forget what nothing can need again. Runs at the
+   * end of every input, so intermediate states inside one input never free too early.
+   */
+  private settle(): void {
+    while (this.releaseCandidates.size > 0) {
+      const [ts] = this.releaseCandidates;
+      this.releaseCandidates.delete(ts!);
+      this.release(ts!);
+    }
+  }
+
+  private release(ts: TaskRecord): void {
+    if (this.tasks.get(ts.key) !== ts || this.isNeeded(ts)) return;
+    switch (ts.state) {
+      case "memory":
+        for (const ws of ts.whoHas) {
+          ws.hasWhat.delete(ts);
+          ws.nbytes -= ts.nbytes;
+          this.commands.push({ op: "free", worker: ws.id, key: ts.key });
+        }
+        ts.whoHas.clear();
+        this.setState(ts, "released");
+        break;
+      case "processing":
+        this.commands.push({ op: "abandon", worker: ts.processingOn!.id, key: ts.key });
+        ts.processingOn!.processing.delete(ts);
+        ts.processingOn = null;
+        this.cancelled(ts);
+        break;
+      case "waiting":
+      case "queued":
+      case "no-worker":
+        this.noWorker.delete(ts);
+        this.cancelled(ts);
+        break;
+      default:
+        break;
+    }
+    // Forget records nothing refers to; their dependencies may follow.
+    if ((ts.state === "released" || ts.state === "erred") && ts.wants === 0 && ts.dependents.size === 0) {
+      this.tasks.delete(ts.key);
+      for (const dep of ts.deps) {
+        dep.dependents.delete(ts);
+        this.releaseCandidates.add(dep);
+      }
+    }
+  }
+
+  private cancelled(ts: TaskRecord): void {
+    this.setState(ts, "released");
+    if (this.events?.active) this.events.emit({ type: "task-cancelled", key: ts.key, prefix: ts.prefix });
+  }
+
+  private requireWorker(id: WorkerId): WorkerRecord {
+    const ws = this.workers.get(id);
+    if (!ws) throw new Error(`unknown worker ${id}`);
+    return ws;
+  }
+}

@@ -1,0 +1,256 @@
+/**
+ * The scheduler service: the core state machine wired to a transport, plus what clients
+ * need on top of it (waiting for keys, gathering results, scattering data).
+ *
+ * Inputs arrive as transport callbacks or client calls; each one is applied to the core and
+ * then `flush` turns the core's commands into one update per worker and notifications for
+ * clients. Nothing here decides *what* runs *where*: that is the core's job.
+ */
+import { EventLog, type WorkerId } from "../diagnostics/events.js";
+import type { Graph, Key } from "../graph/task.js";
+import { SchedulerCore, type CoreOptions } from "./core.js";
+import type { Completion, TransferReport } from "./protocol.js";
+import { CancelledError, errorFor } from "./task-errors.js";
+import type { Transport, TransportHandler, WorkerUpdate } from "./transport.js";
+
+interface Watcher {
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+export interface SchedulerOptions extends Omit<CoreOptions, "events"> {
+  events?: EventLog;
+}
+
+export class Scheduler implements TransportHandler {
+  readonly events: EventLog;
+  readonly core: SchedulerCore;
+  private readonly watchers = new Map<Key, Watcher[]>();
+  private flushing = false;
+  private flushAgain = false;
+  private inFlight = 0;
+  private closed = false;
+
+  private constructor(
+    readonly transport: Transport,
+    opts: SchedulerOptions,
+  ) {
+    this.events = opts.events ?? new EventLog();
+    this.core = new SchedulerCore({ ...opts, events: this.events });
+  }
+
+  static async start(transport: Transport, opts: SchedulerOptions = {}): Promise<Scheduler> {
+    const scheduler = new Scheduler(transport, opts);
+    await transport.start(scheduler);
+    return scheduler;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  // ── client side ──────────────────────────────────────────────────────────────────
+
+  /** Add tasks and hold one want on each of `wanted` until `release`. */
+  submit(graph: Graph, wanted: Key[], priorities?: Map<Key, number>): void {
+    this.ensureOpen();
+    this.core.updateGraph(graph, wanted, priorities);
+    this.flush();
+  }
+
+  release(keys: Key[]): void {
+    if (this.closed || keys.length === 0) return;
+    this.core.releaseKeys(keys);
+    this.flush();
+  }
+
+  /** Resolves when `key` is in memory; rejects with the task's error if it (or an input) failed. */
+  wait(key: Key, signal?: AbortSignal): Promise<void> {
+    const state = this.core.stateOf(key);
+    if (state === "memory") return Promise.resolve();
+    if (state === "erred") {
+      const f = this.core.failureOf(key)!;
+      return Promise.reject(errorFor(key, f.failure, f.blame));
+    }
+    if (state === undefined) return Promise.reject(new Error(`Key ${key} is not known to the scheduler.`));
+    if (signal?.aborted) return Promise.reject(new CancelledError([key]));
+    return new Promise<void>((resolve, reject) => {
+      const watcher: Watcher = { resolve, reject };
+      let list = this.watchers.get(key);
+      if (!list) this.watchers.set(key, (list = []));
+      list.push(watcher);
+      this.updateBusy();
+      signal?.addEventListener(
+        "abort",
+        () => {
+          const l = this.watchers.get(key);
+          const i = l?.indexOf(watcher) ?? -1;
+          if (l && i >= 0) {
+            l.splice(i, 1);
+            if (l.length === 0) this.watchers.delete(key);
+          }
+          this.updateBusy();
+          reject(new CancelledError([key]));
+        },
+        { once: true },
+      );
+    });
+  }
+
+  /**
+   * Values of keys the caller holds wants on, fetched from the workers holding them. A
+   * worker that dies in between is survived: the core recomputes the value and we ask again.
+   */
+  async gather(keys: Key[], signal?: AbortSignal): Promise<unknown[]> {
+    const out = new Map<Key, unknown>();
+    let todo = [...new Set(keys)];
+    this.inFlight++;
+    this.updateBusy();
+    try {
+      for (let attempt = 0; todo.length > 0; attempt++) {
+        if (attempt > 10) throw new Error(`Could not gather ${todo.join(", ")}: its workers keep disappearing.`);
+        await Promise.all(todo.map((k) => this.wait(k, signal)));
+        const byWorker = new Map<WorkerId, Key[]>();
+        for (const key of todo) {
+          const holders = this.core.whoHas(key);
+          const w = holders[0];
+          if (w === undefined) continue;
+          let list = byWorker.get(w);
+          if (!list) byWorker.set(w, (list = []));
+          list.push(key);
+        }
+        const replies = await Promise.all(
+          [...byWorker].map(([w, ks]) => this.transport.gather(w, ks).catch(() => null)),
+        );
+        const cloneErrors: string[] = [];
+        for (const reply of replies) {
+          if (!reply) continue;
+          for (const [k, v] of reply.values) out.set(k, v);
+          for (const [k, reason] of reply.errors) {
+            if (reason.includes("cannot be sent")) cloneErrors.push(`${k}: ${reason}`);
+          }
+        }
+        if (cloneErrors.length > 0) {
+          throw new Error(`Could not return results to the caller: ${cloneErrors.join("; ")}`);
+        }
+        todo = todo.filter((k) => !out.has(k));
+      }
+    } finally {
+      this.inFlight--;
+      this.updateBusy();
+    }
+    return keys.map((k) => out.get(k));
+  }
+
+  /** Place values on workers (round-robin) under the given keys, each holding one want. */
+  async scatter(entries: [Key, unknown][]): Promise<void> {
+    this.ensureOpen();
+    const workers = this.core.workerIds();
+    if (workers.length === 0) throw new Error("No workers to scatter data to.");
+    await Promise.all(
+      entries.map(async ([key, value], i) => {
+        const worker = workers[i % workers.length]!;
+        const nbytes = await this.transport.scatter(worker, key, value);
+        this.core.addData(worker, key, nbytes);
+      }),
+    );
+    this.flush();
+  }
+
+  async restart(): Promise<void> {
+    await this.transport.restart();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const err = new Error("The scheduler was closed.");
+    for (const list of this.watchers.values()) for (const w of list) w.reject(err);
+    this.watchers.clear();
+    await this.transport.close();
+  }
+
+  // ── transport side ───────────────────────────────────────────────────────────────
+
+  workerAdded(worker: WorkerId, nthreads: number): void {
+    this.core.addWorker(worker, nthreads);
+    this.flush();
+  }
+
+  workerRemoved(worker: WorkerId, reason: "crashed" | "closed" | "restarted", runningKey?: Key, detail?: string): void {
+    this.core.removeWorker(worker, reason, runningKey, detail);
+    this.flush();
+  }
+
+  report(worker: WorkerId, done: Completion[], transfers: TransferReport[]): void {
+    for (const t of transfers) this.core.transferred(worker, t.key, t.from, t.nbytes, t.start, t.stop);
+    for (const c of done) {
+      if (c.ok) this.core.taskFinished(worker, c.key, { nbytes: c.nbytes, start: c.start, stop: c.stop });
+      else this.core.taskErred(worker, c.key, c.failure);
+    }
+    this.flush();
+  }
+
+  // ── internals ────────────────────────────────────────────────────────────────────
+
+  /** Apply the core's decisions. Not re-entrant: the sync executor reports from inside `send`. */
+  private flush(): void {
+    if (this.flushing) {
+      this.flushAgain = true;
+      return;
+    }
+    this.flushing = true;
+    try {
+      do {
+        this.flushAgain = false;
+        const updates = new Map<WorkerId, WorkerUpdate>();
+        const update = (w: WorkerId): WorkerUpdate => {
+          let u = updates.get(w);
+          if (!u) updates.set(w, (u = { run: [], free: [], abandon: [] }));
+          return u;
+        };
+        for (const cmd of this.core.takeCommands()) {
+          switch (cmd.op) {
+            case "run":
+              update(cmd.worker).run.push(cmd.spec);
+              break;
+            case "free":
+              update(cmd.worker).free.push(cmd.key);
+              break;
+            case "abandon":
+              update(cmd.worker).abandon.push(cmd.key);
+              break;
+            case "key-memory":
+              this.notify(cmd.key, null);
+              break;
+            case "key-erred":
+              this.notify(cmd.key, errorFor(cmd.key, cmd.failure, cmd.blame));
+              break;
+          }
+        }
+        for (const [w, u] of updates) this.transport.send(w, u);
+      } while (this.flushAgain);
+    } finally {
+      this.flushing = false;
+    }
+    this.updateBusy();
+  }
+
+  private notify(key: Key, err: Error | null): void {
+    const list = this.watchers.get(key);
+    if (!list) return;
+    this.watchers.delete(key);
+    for (const w of list) {
+      if (err) w.reject(err);
+      else w.resolve();
+    }
+  }
+
+  private updateBusy(): void {
+    if (!this.closed) this.transport.setBusy(this.watchers.size > 0 || this.inFlight > 0);
+  }
+
+  private ensureOpen(): void {
+    if (this.closed) throw new Error("The scheduler was closed.");
+  }
+}

@@ -1,0 +1,286 @@
+/**
+ * The threads transport: a pool of `worker_threads`, one task at a time per thread, wired
+ * to each other by MessageChannels so inputs move worker-to-worker without passing through
+ * the main thread.
+ *
+ * Faults are handled here and reported to the scheduler core as worker removals: a worker
+ * that exits or throws outside a task is replaced, and a worker stuck in a task that was
+ * cancelled is terminated and replaced (JavaScript cannot interrupt a busy thread).
+ */
+import { availableParallelism } from "node:os";
+import { MessageChannel, Worker } from "node:worker_threads";
+import type { WorkerId } from "../diagnostics/events.js";
+import type { Key } from "../graph/task.js";
+import type { FromWorker, ToWorker, WireRun, WorkerInit } from "./protocol.js";
+import { decodeValue, encodeValue } from "./share.js";
+import type { GatherResult, Transport, TransportHandler, WorkerUpdate } from "./transport.js";
+
+export interface ThreadPoolOptions {
+  /** Worker threads; default `os.availableParallelism()`. */
+  nWorkers?: number;
+  /** Heap limit per worker in MiB (`resourceLimits.maxOldGenerationSizeMb`). */
+  memoryLimitMb?: number;
+  /** How long a cancelled task may keep its thread busy before the thread is replaced. */
+  cancelGraceMs?: number;
+}
+
+interface PooledWorker {
+  id: WorkerId;
+  thread: number;
+  worker: Worker;
+  status: Int32Array;
+  /** seq → key of tasks sent and not yet reported, to name the task a dying worker ran. */
+  running: Map<number, Key>;
+  seqOf: Map<Key, number>;
+  alive: boolean;
+  /** What the thread threw outside any task, or its exit code: named in KilledWorker errors. */
+  lastError?: string;
+}
+
+const WORKER_URL = new URL("./worker.js", import.meta.url);
+
+export class ThreadPool implements Transport {
+  readonly kind = "threads";
+  private readonly workers = new Map<WorkerId, PooledWorker>();
+  private handler: TransportHandler | null = null;
+  private nextWorker = 0;
+  private seq = 0;
+  private requestId = 0;
+  private readonly requests = new Map<number, { resolve: (m: FromWorker) => void; worker: WorkerId }>();
+  private busy = false;
+  private closing = false;
+  private readonly nWorkers: number;
+  private readonly memoryLimitMb: number | undefined;
+  private readonly cancelGraceMs: number;
+
+  constructor(opts: ThreadPoolOptions = {}) {
+    this.nWorkers = Math.max(1, opts.nWorkers ?? availableParallelism());
+    this.memoryLimitMb = opts.memoryLimitMb;
+    this.cancelGraceMs = opts.cancelGraceMs ?? 200;
+  }
+
+  async start(handler: TransportHandler): Promise<void> {
+    this.handler = handler;
+    await Promise.all(Array.from({ length: this.nWorkers }, () => this.spawn()));
+  }
+
+  info(): { workers: number; threads: number } {
+    return { workers: this.workers.size, threads: this.workers.size };
+  }
+
+  send(worker: WorkerId, update: WorkerUpdate): void {
+    const pw = this.workers.get(worker);
+    if (!pw || !pw.alive) return;
+    const run: WireRun[] = update.run.map((spec) => {
+      const seq = ++this.seq;
+      pw.running.set(seq, spec.key);
+      pw.seqOf.set(spec.key, seq);
+      return { ...spec, seq };
+    });
+    for (const key of update.abandon) this.watchAbandoned(pw, key);
+    try {
+      pw.worker.postMessage({ type: "update", run, free: update.free, abandon: update.abandon } satisfies ToWorker);
+    } catch (err) {
+      // A literal in a task that cannot be cloned: fail those tasks rather than the pool.
+      this.handler?.report(
+        worker,
+        run.map((r) => ({
+          key: r.key,
+          ok: false as const,
+          failure: {
+            kind: "error" as const,
+            name: "DataCloneError",
+            message: `Task ${r.key} cannot be sent to a worker thread: ${(err as Error).message}`,
+          },
+          start: Date.now(),
+          stop: Date.now(),
+        })),
+        [],
+      );
+    }
+  }
+
+  async gather(worker: WorkerId, keys: Key[]): Promise<GatherResult> {
+    const reply = await this.request(worker, (id) => ({ type: "get", id, keys }));
+    if (reply.type !== "values") throw new Error(`unexpected reply ${reply.type}`);
+    const values = new Map<Key, unknown>();
+    for (const [k, v] of reply.values) values.set(k, decodeValue(v));
+    return { values, errors: new Map(reply.errors) };
+  }
+
+  async scatter(worker: WorkerId, key: Key, value: unknown): Promise<number> {
+    const reply = await this.request(worker, (id) => ({ type: "put", id, key, value: encodeValue(value) }));
+    if (reply.type !== "put-done") throw new Error(`unexpected reply ${reply.type}`);
+    return reply.nbytes;
+  }
+
+  setBusy(busy: boolean): void {
+    if (busy === this.busy) return;
+    this.busy = busy;
+    for (const pw of this.workers.values()) {
+      if (busy) pw.worker.ref();
+      else pw.worker.unref();
+    }
+  }
+
+  async restart(): Promise<void> {
+    const old = [...this.workers.values()];
+    await Promise.all(old.map((pw) => this.replace(pw, "restarted")));
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    const all = [...this.workers.values()];
+    this.workers.clear();
+    for (const pw of all) pw.alive = false;
+    await Promise.all(all.map((pw) => pw.worker.terminate()));
+    for (const [, r] of this.requests) r.resolve({ type: "values", id: -1, values: [], errors: [] });
+    this.requests.clear();
+  }
+
+  // ── internals ────────────────────────────────────────────────────────────────────
+
+  private request(worker: WorkerId, make: (id: number) => ToWorker): Promise<FromWorker> {
+    const pw = this.workers.get(worker);
+    if (!pw || !pw.alive) return Promise.reject(new Error(`worker ${worker} is gone`));
+    const id = ++this.requestId;
+    return new Promise((resolve, reject) => {
+      this.requests.set(id, { resolve, worker });
+      try {
+        pw.worker.postMessage(make(id));
+      } catch (err) {
+        this.requests.delete(id);
+        reject(err as Error);
+      }
+    });
+  }
+
+  private spawn(): Promise<void> {
+    const thread = this.nextWorker++;
+    const id: WorkerId = `worker-${thread}`;
+    const status = new SharedArrayBuffer(4);
+    const init: WorkerInit = { id, thread, status };
+    const worker = new Worker(WORKER_URL, {
+      workerData: init,
+      ...(this.memoryLimitMb ? { resourceLimits: { maxOldGenerationSizeMb: this.memoryLimitMb } } : {}),
+    });
+    if (!this.busy) worker.unref();
+    const pw: PooledWorker = {
+      id,
+      thread,
+      worker,
+      status: new Int32Array(status),
+      running: new Map(),
+      seqOf: new Map(),
+      alive: true,
+    };
+    return new Promise((resolve, reject) => {
+      let started = false;
+      worker.on("message", (msg: FromWorker) => {
+        if (msg.type === "ready" && !started) {
+          started = true;
+          this.join(pw);
+          resolve();
+          return;
+        }
+        this.onMessage(pw, msg);
+      });
+      worker.on("error", (err) => {
+        if (!started) reject(err);
+        // 'exit' follows and does the clean-up.
+        pw.lastError = `${err.name}: ${err.message}`;
+      });
+      worker.on("exit", (code) => {
+        if (!started) {
+          started = true;
+          reject(new Error(`worker ${id} failed to start (exit code ${code})`));
+          return;
+        }
+        if (pw.alive) this.onDeath(pw, code);
+      });
+    });
+  }
+
+  /** Wire a started worker to every other worker and tell the scheduler. */
+  private join(pw: PooledWorker): void {
+    for (const other of this.workers.values()) {
+      const { port1, port2 } = new MessageChannel();
+      pw.worker.postMessage({ type: "peer", worker: other.id, port: port1 } satisfies ToWorker, [port1]);
+      other.worker.postMessage({ type: "peer", worker: pw.id, port: port2 } satisfies ToWorker, [port2]);
+    }
+    this.workers.set(pw.id, pw);
+    this.handler?.workerAdded(pw.id, 1);
+  }
+
+  private onMessage(pw: PooledWorker, msg: FromWorker): void {
+    switch (msg.type) {
+      case "report":
+        for (const c of msg.done) {
+          const seq = pw.seqOf.get(c.key);
+          if (seq !== undefined) {
+            pw.seqOf.delete(c.key);
+            pw.running.delete(seq);
+          }
+        }
+        this.handler?.report(pw.id, msg.done, msg.transfers);
+        return;
+      case "values":
+      case "put-done": {
+        const r = this.requests.get(msg.id);
+        if (r) {
+          this.requests.delete(msg.id);
+          r.resolve(msg);
+        }
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  /** A cancelled task that is still running after the grace period costs its thread. */
+  private watchAbandoned(pw: PooledWorker, key: Key): void {
+    const seq = pw.seqOf.get(key);
+    if (seq === undefined) return;
+    pw.seqOf.delete(key);
+    pw.running.delete(seq);
+    if (Atomics.load(pw.status, 0) !== seq) return;
+    const timer = setTimeout(() => {
+      if (pw.alive && Atomics.load(pw.status, 0) === seq) void this.replace(pw, "restarted");
+    }, this.cancelGraceMs);
+    timer.unref();
+  }
+
+  private onDeath(pw: PooledWorker, code: number): void {
+    pw.alive = false;
+    this.workers.delete(pw.id);
+    const runningKey = pw.running.get(Atomics.load(pw.status, 0));
+    this.failRequests(pw.id);
+    for (const other of this.workers.values()) {
+      other.worker.postMessage({ type: "peer-lost", worker: pw.id } satisfies ToWorker);
+    }
+    this.handler?.workerRemoved(pw.id, "crashed", runningKey, pw.lastError ?? `the thread exited with code ${code}`);
+    if (!this.closing) void this.spawn().catch(() => undefined);
+  }
+
+  private async replace(pw: PooledWorker, reason: "restarted"): Promise<void> {
+    if (!pw.alive) return;
+    pw.alive = false;
+    this.workers.delete(pw.id);
+    this.failRequests(pw.id);
+    for (const other of this.workers.values()) {
+      other.worker.postMessage({ type: "peer-lost", worker: pw.id } satisfies ToWorker);
+    }
+    this.handler?.workerRemoved(pw.id, reason);
+    await pw.worker.terminate();
+    if (!this.closing) await this.spawn();
+  }
+
+  private failRequests(worker: WorkerId): void {
+    for (const [id, r] of this.requests) {
+      if (r.worker !== worker) continue;
+      this.requests.delete(id);
+      r.resolve({ type: "values", id, values: [], errors: [] });
+    }
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * What the scheduler needs from the machinery that actually runs tasks. The thread pool
+ * and the in-thread sync executor implement it today; workers on other hosts will too.
+ */
+import type { WorkerId } from "../diagnostics/events.js";
+import type { Key } from "../graph/task.js";
+import type { RunSpec } from "./core.js";
+import type { Completion, TransferReport } from "./protocol.js";
+
+export interface WorkerUpdate {
+  run: RunSpec[];
+  free: Key[];
+  abandon: Key[];
+}
+
+/** How a transport tells the scheduler what happened. */
+export interface TransportHandler {
+  workerAdded(worker: WorkerId, nthreads: number): void;
+  workerRemoved(
+    worker: WorkerId,
+    reason: "crashed" | "closed" | "restarted",
+    runningKey?: Key,
+    detail?: string,
+  ): void;
+  report(worker: WorkerId, done: Completion[], transfers: TransferReport[]): void;
+}
+
+export interface GatherResult {
+  values: Map<Key, unknown>;
+  errors: Map<Key, string>;
+}
+
+export interface Transport {
+  /** Short name for reprs: "threads", "sync". */
+  readonly kind: string;
+  start(handler: TransportHandler): Promise<void>;
+  send(worker: WorkerId, update: WorkerUpdate): void;
+  gather(worker: WorkerId, keys: Key[]): Promise<GatherResult>;
+  scatter(worker: WorkerId, key: Key, value: unknown): Promise<number>;
+  /** Keep the process alive while work is outstanding; let it exit when idle. */
+  setBusy(busy: boolean): void;
+  /** Stop and replace every worker (Dask's `client.restart()`); all held data is lost. */
+  restart(): Promise<void>;
+  close(): Promise<void>;
+  info(): { workers: number; threads: number };
+}

@@ -1,0 +1,309 @@
+/**
+ * The worker runtime: the entry point of each worker thread.
+ *
+ * A worker holds the results it computed (data stays where it was made), runs the tasks it
+ * is sent in priority order, fetches inputs it lacks straight from the peer worker that
+ * holds them, and reports completions to the scheduler in batches. Tasks whose inputs are
+ * being computed on this same worker simply wait for them, so a chain runs without a
+ * round trip to the scheduler per task.
+ */
+import { parentPort, workerData, type MessagePort } from "node:worker_threads";
+import type { WorkerId } from "../diagnostics/events.js";
+import type { Key } from "../graph/task.js";
+import type { TaskFailure } from "./core.js";
+import { evaluate, isThenable, type ExecutionContext } from "./execute.js";
+import { MinHeap } from "./heap.js";
+import {
+  toFailure,
+  type Completion,
+  type FromWorker,
+  type PeerMessage,
+  type ToWorker,
+  type TransferReport,
+  type WireRun,
+  type WorkerInit,
+} from "./protocol.js";
+import { decodeValue, encodeValue } from "./share.js";
+import { sizeof } from "./sizeof.js";
+
+/** Longest stretch of task running before reporting and reading new messages. */
+const SLICE_MS = 4;
+
+interface LocalTask {
+  spec: WireRun;
+  missing: number;
+  abandoned: boolean;
+}
+
+const init = workerData as WorkerInit;
+const port = parentPort!;
+const status = new Int32Array(init.status);
+
+const data = new Map<Key, unknown>();
+const tasks = new Map<Key, LocalTask>();
+/** Tasks waiting for an input, by input key. */
+const waiters = new Map<Key, LocalTask[]>();
+const ready = new MinHeap<LocalTask>();
+const peers = new Map<WorkerId, MessagePort>();
+/** Inputs being fetched, so two tasks needing the same input fetch it once. */
+const fetching = new Set<Key>();
+const pendingFetches = new Map<number, { from: WorkerId; keys: Key[]; start: number }>();
+let fetchId = 0;
+
+let done: Completion[] = [];
+let transfers: TransferReport[] = [];
+let draining = false;
+
+const context: ExecutionContext = {
+  get(key) {
+    if (!data.has(key)) throw new Error(`Input ${key} is not on worker ${init.id}.`);
+    return data.get(key);
+  },
+};
+
+function post(msg: FromWorker): void {
+  port.postMessage(msg);
+}
+
+port.on("message", (msg: ToWorker) => {
+  switch (msg.type) {
+    case "update":
+      for (const key of msg.free) data.delete(key);
+      for (const key of msg.abandon) abandon(key);
+      for (const spec of msg.run) accept(spec);
+      schedule();
+      return;
+    case "get": {
+      const { values, errors } = collect(msg.keys);
+      sendValues((m) => post(m), { type: "values" as const, id: msg.id, values, errors });
+      return;
+    }
+    case "put": {
+      const value = decodeValue(msg.value);
+      data.set(msg.key, value);
+      post({ type: "put-done", id: msg.id, nbytes: sizeof(value) });
+      wake(msg.key);
+      schedule();
+      return;
+    }
+    case "peer":
+      peers.set(msg.worker, msg.port);
+      msg.port.on("message", (m: PeerMessage) => onPeerMessage(msg.worker, msg.port, m));
+      return;
+    case "peer-lost":
+      peers.get(msg.worker)?.close();
+      peers.delete(msg.worker);
+      for (const [id, f] of pendingFetches) {
+        if (f.from === msg.worker) {
+          pendingFetches.delete(id);
+          for (const key of f.keys) fetching.delete(key);
+        }
+      }
+      return;
+  }
+});
+
+function accept(spec: WireRun): void {
+  const task: LocalTask = { spec, missing: 0, abandoned: false };
+  tasks.set(spec.key, task);
+  const toFetch = new Map<WorkerId, Key[]>();
+  for (const [dep, holders] of spec.deps) {
+    if (data.has(dep)) continue;
+    task.missing++;
+    let list = waiters.get(dep);
+    if (!list) waiters.set(dep, (list = []));
+    list.push(task);
+    const remote = holders.filter((h) => h !== init.id && peers.has(h));
+    if (remote.length > 0 && !fetching.has(dep)) {
+      // Spread load over replicas: pick a holder by the key's position.
+      const from = remote[dep.length % remote.length]!;
+      fetching.add(dep);
+      let keys = toFetch.get(from);
+      if (!keys) toFetch.set(from, (keys = []));
+      keys.push(dep);
+    }
+  }
+  for (const [from, keys] of toFetch) {
+    const id = ++fetchId;
+    pendingFetches.set(id, { from, keys, start: now() });
+    peers.get(from)!.postMessage({ type: "fetch", id, keys } satisfies PeerMessage);
+  }
+  if (task.missing === 0) ready.push(task, spec.priority);
+}
+
+function abandon(key: Key): void {
+  const task = tasks.get(key);
+  if (task) {
+    task.abandoned = true;
+    tasks.delete(key);
+  }
+}
+
+/** An input arrived (computed here or fetched): wake the tasks waiting for it. */
+function wake(key: Key): void {
+  const list = waiters.get(key);
+  if (!list) return;
+  waiters.delete(key);
+  for (const task of list) {
+    if (task.abandoned) continue;
+    if (--task.missing === 0) ready.push(task, task.spec.priority);
+  }
+}
+
+function onPeerMessage(peer: WorkerId, peerPort: MessagePort, msg: PeerMessage): void {
+  if (msg.type === "fetch") {
+    const { values, errors } = collect(msg.keys);
+    sendValues((m) => peerPort.postMessage(m), { type: "fetched" as const, id: msg.id, values, errors });
+    return;
+  }
+  const pending = pendingFetches.get(msg.id);
+  if (!pending) return; // the peer was declared lost meanwhile
+  pendingFetches.delete(msg.id);
+  const stop = now();
+  for (const [key, value] of msg.values) {
+    fetching.delete(key);
+    const decoded = decodeValue(value);
+    const nbytes = sizeof(decoded);
+    data.set(key, decoded);
+    transfers.push({ key, from: peer, nbytes, start: pending.start, stop });
+    wake(key);
+  }
+  for (const [key, reason] of msg.errors) {
+    fetching.delete(key);
+    failWaiters(key, {
+      kind: "error",
+      name: "TransferError",
+      message: `Could not move input ${key} from worker ${peer} to worker ${init.id}: ${reason}`,
+    });
+  }
+  schedule();
+}
+
+function failWaiters(key: Key, failure: TaskFailure): void {
+  const list = waiters.get(key) ?? [];
+  waiters.delete(key);
+  const t = now();
+  for (const task of list) {
+    if (task.abandoned) continue;
+    task.abandoned = true;
+    tasks.delete(task.spec.key);
+    done.push({ key: task.spec.key, ok: false, failure, start: t, stop: t });
+  }
+}
+
+/** Values for keys, prepared to cross threads; the shared form replaces the local one. */
+function collect(keys: Key[]): { values: [Key, unknown][]; errors: [Key, string][] } {
+  const values: [Key, unknown][] = [];
+  const errors: [Key, string][] = [];
+  for (const key of keys) {
+    if (!data.has(key)) {
+      errors.push([key, `worker ${init.id} does not hold it`]);
+      continue;
+    }
+    const local = data.get(key);
+    const wire = encodeValue(local);
+    if (wire !== local && ArrayBuffer.isView(wire)) data.set(key, wire);
+    values.push([key, wire]);
+  }
+  return { values, errors };
+}
+
+/** Post values; a value that cannot be cloned becomes a per-key error instead of a lost reply. */
+function sendValues<M extends { values: [Key, unknown][]; errors: [Key, string][] }>(
+  send: (m: M) => void,
+  msg: M,
+): void {
+  try {
+    send(msg);
+  } catch {
+    const values: [Key, unknown][] = [];
+    for (const [key, value] of msg.values) {
+      try {
+        structuredClone(value);
+        values.push([key, value]);
+      } catch (err) {
+        msg.errors.push([key, `its value cannot be sent between threads (${(err as Error).message})`]);
+      }
+    }
+    send({ ...msg, values });
+  }
+}
+
+function schedule(): void {
+  if (draining || ready.size === 0) {
+    flush();
+    return;
+  }
+  draining = true;
+  setImmediate(() => void drain());
+}
+
+async function drain(): Promise<void> {
+  let sliceStart = performance.now();
+  while (ready.size > 0) {
+    const task = ready.pop()!;
+    if (task.abandoned) continue;
+    await runTask(task);
+    if (performance.now() - sliceStart > SLICE_MS) {
+      flush();
+      await new Promise<void>((r) => setImmediate(r));
+      sliceStart = performance.now();
+    }
+  }
+  draining = false;
+  flush();
+}
+
+function runTask(task: LocalTask): void | Promise<void> {
+  const start = now();
+  Atomics.store(status, 0, task.spec.seq);
+  let result: unknown;
+  try {
+    result = evaluate(task.spec.task, context);
+  } catch (err) {
+    Atomics.store(status, 0, 0);
+    finish(task, start, { ok: false, err });
+    return;
+  }
+  if (isThenable(result)) {
+    return Promise.resolve(result).then(
+      (value) => {
+        Atomics.store(status, 0, 0);
+        finish(task, start, { ok: true, value });
+      },
+      (err: unknown) => {
+        Atomics.store(status, 0, 0);
+        finish(task, start, { ok: false, err });
+      },
+    );
+  }
+  Atomics.store(status, 0, 0);
+  finish(task, start, { ok: true, value: result });
+}
+
+function finish(task: LocalTask, start: number, outcome: { ok: true; value: unknown } | { ok: false; err: unknown }): void {
+  const { key } = task.spec;
+  const stop = now();
+  if (task.abandoned) return;
+  tasks.delete(key);
+  if (outcome.ok) {
+    data.set(key, outcome.value);
+    done.push({ key, ok: true, nbytes: sizeof(outcome.value), start, stop });
+    wake(key);
+  } else {
+    done.push({ key, ok: false, failure: toFailure(outcome.err), start, stop });
+  }
+}
+
+function flush(): void {
+  if (done.length === 0 && transfers.length === 0) return;
+  post({ type: "report", done, transfers });
+  done = [];
+  transfers = [];
+}
+
+function now(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+post({ type: "ready" });

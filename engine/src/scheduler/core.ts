@@ -69,9 +69,16 @@ const EAGER_MAX_DEPS = 32;
 const ACTIVE: ReadonlySet<TaskState> = new Set(["waiting", "queued", "no-worker", "processing"]);
 
 class TaskRecord {
-  readonly prefix: string;
+  private _prefix: string | null = null;
   deps: TaskRecord[] = [];
-  readonly dependents = new Set<TaskRecord>();
+  /**
+   * Tasks reading this one. An array, not a Set: most tasks have one or two dependents and
+   * this is the hottest allocation. Forgotten dependents stay until `liveDependents` says
+   * the list can be dropped; they are inert (never active again).
+   */
+  dependents: TaskRecord[] = [];
+  liveDependents = 0;
+  forgotten = false;
   state: TaskState = "released";
   /** Dependencies not in memory; maintained while the task is active. */
   waitingOn = 0;
@@ -79,7 +86,8 @@ class TaskRecord {
   activeDependents = 0;
   /** Clients holding this key (futures, computes in progress). */
   wants = 0;
-  readonly whoHas = new Set<WorkerRecord>();
+  /** Workers holding the result; usually one, so a small array. */
+  whoHas: WorkerRecord[] = [];
   processingOn: WorkerRecord | null = null;
   nbytes = 0;
   /** Worker deaths this task was running at. */
@@ -94,7 +102,11 @@ class TaskRecord {
     readonly task: Task,
     public priority: number,
   ) {
-    this.prefix = keyPrefix(key);
+  }
+
+  /** The operation name, for events; computed only when events are observed. */
+  get prefix(): string {
+    return (this._prefix ??= keyPrefix(this.key));
   }
 }
 
@@ -116,7 +128,7 @@ export class SchedulerCore {
   private readonly noWorker = new Set<TaskRecord>();
   private commands: SchedulerCommand[] = [];
   /** Tasks whose need may have dropped; checked once the current input is fully applied. */
-  private readonly releaseCandidates = new Set<TaskRecord>();
+  private releaseCandidates: TaskRecord[] = [];
   private generation = 0;
   private readonly allowedFailures: number;
   private readonly events: EventLog | undefined;
@@ -161,8 +173,8 @@ export class SchedulerCore {
     // Results that existed only on this worker are lost.
     const lost: TaskRecord[] = [];
     for (const ts of ws.hasWhat) {
-      ts.whoHas.delete(ws);
-      if (ts.whoHas.size === 0 && ts.state === "memory") lost.push(ts);
+      ts.whoHas = ts.whoHas.filter((w) => w !== ws);
+      if (ts.whoHas.length === 0 && ts.state === "memory") lost.push(ts);
     }
     ws.hasWhat.clear();
     for (const ts of lost) {
@@ -203,7 +215,7 @@ export class SchedulerCore {
         });
     }
     for (const ts of processing) if (ts.state === "waiting" && ts.waitingOn === 0) this.makeReady(ts);
-    for (const ts of lost) this.releaseCandidates.add(ts);
+    for (const ts of lost) this.releaseCandidates.push(ts);
     this.settle();
   }
 
@@ -237,7 +249,8 @@ export class SchedulerCore {
           );
         }
         ts.deps.push(dep);
-        dep.dependents.add(ts);
+        dep.dependents.push(ts);
+        dep.liveDependents++;
       }
     }
     for (const key of wanted) {
@@ -253,7 +266,7 @@ export class SchedulerCore {
       else if (ts.state === "erred") this.pushErred(ts);
     }
     // New tasks nobody wants (culled away by the caller, or duplicates) are forgotten.
-    for (const ts of added) if (ts.state === "released") this.releaseCandidates.add(ts);
+    for (const ts of added) if (ts.state === "released") this.releaseCandidates.push(ts);
     this.settle();
   }
 
@@ -263,7 +276,7 @@ export class SchedulerCore {
       const ts = this.tasks.get(key);
       if (!ts || ts.wants === 0) continue;
       ts.wants--;
-      this.releaseCandidates.add(ts);
+      this.releaseCandidates.push(ts);
     }
     this.settle();
   }
@@ -323,7 +336,7 @@ export class SchedulerCore {
     }
     this.setState(ts, "memory");
     if (ts.wants > 0) this.commands.push({ op: "key-memory", key });
-    this.releaseCandidates.add(ts);
+    this.releaseCandidates.push(ts);
     this.settle();
   }
 
@@ -365,7 +378,7 @@ export class SchedulerCore {
 
   whoHas(key: Key): WorkerId[] {
     const ts = this.tasks.get(key);
-    return ts ? [...ts.whoHas].map((w) => w.id) : [];
+    return ts ? ts.whoHas.map((w) => w.id) : [];
   }
 
   failureOf(key: Key): { failure: TaskFailure; blame: Key } | undefined {
@@ -419,7 +432,7 @@ export class SchedulerCore {
     } else if (wasActive && !isActive) {
       for (const dep of ts.deps) {
         dep.activeDependents--;
-        if (dep.activeDependents === 0) this.releaseCandidates.add(dep);
+        if (dep.activeDependents === 0) this.releaseCandidates.push(dep);
       }
     }
     if (next === "memory") {
@@ -510,7 +523,7 @@ export class SchedulerCore {
     this.setState(ts, "processing");
     ts.processingOn = ws;
     ws.processing.add(ts);
-    const deps: DepLocation[] = ts.deps.map((d) => [d.key, [...d.whoHas].map((w) => w.id)]);
+    const deps: DepLocation[] = ts.deps.map((d) => [d.key, d.whoHas.map((w) => w.id)]);
     this.commands.push({ op: "run", worker: ws.id, spec: { key: ts.key, task: ts.task, priority: ts.priority, deps } });
     if (this.events?.active) {
       this.events.emit({ type: "task-assigned", key: ts.key, prefix: ts.prefix, worker: ws.id });
@@ -578,8 +591,8 @@ export class SchedulerCore {
 
   private storeOn(ts: TaskRecord, ws: WorkerRecord, nbytes: number): void {
     ts.nbytes = nbytes;
-    if (!ts.whoHas.has(ws)) {
-      ts.whoHas.add(ws);
+    if (!ts.whoHas.includes(ws)) {
+      ts.whoHas.push(ws);
       ws.hasWhat.add(ts);
       ws.nbytes += nbytes;
     }
@@ -612,7 +625,7 @@ export class SchedulerCore {
       }
       if (ts.wants > 0) this.pushErred(ts);
       for (const d of ts.dependents) if (ACTIVE.has(d.state)) stack.push(d);
-      this.releaseCandidates.add(ts);
+      this.releaseCandidates.push(ts);
     }
   }
 
@@ -629,10 +642,11 @@ export class SchedulerCore {
    * end of every input, so intermediate states inside one input never free too early.
    */
   private settle(): void {
-    while (this.releaseCandidates.size > 0) {
-      const [ts] = this.releaseCandidates;
-      this.releaseCandidates.delete(ts!);
-      this.release(ts!);
+    // A plain array: candidates may repeat, and `release` is idempotent.
+    while (this.releaseCandidates.length > 0) {
+      const batch = this.releaseCandidates;
+      this.releaseCandidates = [];
+      for (const ts of batch) this.release(ts);
     }
   }
 
@@ -645,7 +659,7 @@ export class SchedulerCore {
           ws.nbytes -= ts.nbytes;
           this.commands.push({ op: "free", worker: ws.id, key: ts.key });
         }
-        ts.whoHas.clear();
+        ts.whoHas = [];
         this.setState(ts, "released");
         break;
       case "processing":
@@ -664,11 +678,13 @@ export class SchedulerCore {
         break;
     }
     // Forget records nothing refers to; their dependencies may follow.
-    if ((ts.state === "released" || ts.state === "erred") && ts.wants === 0 && ts.dependents.size === 0) {
+    if ((ts.state === "released" || ts.state === "erred") && ts.wants === 0 && ts.liveDependents === 0) {
       this.tasks.delete(ts.key);
+      ts.forgotten = true;
+      ts.dependents = [];
       for (const dep of ts.deps) {
-        dep.dependents.delete(ts);
-        this.releaseCandidates.add(dep);
+        if (--dep.liveDependents === 0) dep.dependents = [];
+        this.releaseCandidates.push(dep);
       }
     }
   }

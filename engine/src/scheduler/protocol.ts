@@ -21,8 +21,8 @@ export type ToWorker =
   | { type: "peer-lost"; worker: WorkerId };
 
 export type Completion =
-  | { key: Key; ok: true; nbytes: number; start: number; stop: number }
-  | { key: Key; ok: false; failure: TaskFailure; start: number; stop: number };
+  | { key: Key; seq: number; ok: true; nbytes: number; start: number; stop: number }
+  | { key: Key; seq: number; ok: false; failure: TaskFailure; start: number; stop: number };
 
 export interface TransferReport {
   key: Key;

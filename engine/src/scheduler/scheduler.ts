@@ -66,34 +66,64 @@ export class Scheduler implements TransportHandler {
 
   /** Resolves when `key` is in memory; rejects with the task's error if it (or an input) failed. */
   wait(key: Key, signal?: AbortSignal): Promise<void> {
-    const state = this.core.stateOf(key);
-    if (state === "memory") return Promise.resolve();
-    if (state === "erred") {
-      const f = this.core.failureOf(key)!;
-      return Promise.reject(errorFor(key, f.failure, f.blame));
+    return this.waitAll([key], signal);
+  }
+
+  /**
+   * Resolves when every key is in memory; rejects with the first failure. One watcher is
+   * shared by all keys, so waiting for 100k keys costs a counter, not 100k promises.
+   */
+  waitAll(keys: Key[], signal?: AbortSignal): Promise<void> {
+    const pending: Key[] = [];
+    for (const key of keys) {
+      const state = this.core.stateOf(key);
+      if (state === "memory") continue;
+      if (state === "erred") {
+        const f = this.core.failureOf(key)!;
+        return Promise.reject(errorFor(key, f.failure, f.blame));
+      }
+      if (state === undefined) return Promise.reject(new Error(`Key ${key} is not known to the scheduler.`));
+      pending.push(key);
     }
-    if (state === undefined) return Promise.reject(new Error(`Key ${key} is not known to the scheduler.`));
-    if (signal?.aborted) return Promise.reject(new CancelledError([key]));
+    if (pending.length === 0) return Promise.resolve();
+    if (signal?.aborted) return Promise.reject(new CancelledError(pending));
     return new Promise<void>((resolve, reject) => {
-      const watcher: Watcher = { resolve, reject };
-      let list = this.watchers.get(key);
-      if (!list) this.watchers.set(key, (list = []));
-      list.push(watcher);
-      this.updateBusy();
-      signal?.addEventListener(
-        "abort",
-        () => {
-          const l = this.watchers.get(key);
-          const i = l?.indexOf(watcher) ?? -1;
-          if (l && i >= 0) {
-            l.splice(i, 1);
-            if (l.length === 0) this.watchers.delete(key);
+      let left = pending.length;
+      const detach = (): void => {
+        for (const key of pending) {
+          const list = this.watchers.get(key);
+          const i = list?.indexOf(watcher) ?? -1;
+          if (list && i >= 0) {
+            list.splice(i, 1);
+            if (list.length === 0) this.watchers.delete(key);
           }
-          this.updateBusy();
-          reject(new CancelledError([key]));
+        }
+        this.updateBusy();
+      };
+      const onAbort = (): void => {
+        detach();
+        reject(new CancelledError(pending));
+      };
+      const watcher: Watcher = {
+        resolve: () => {
+          if (--left === 0) {
+            signal?.removeEventListener("abort", onAbort);
+            resolve();
+          }
         },
-        { once: true },
-      );
+        reject: (err) => {
+          signal?.removeEventListener("abort", onAbort);
+          detach();
+          reject(err);
+        },
+      };
+      for (const key of pending) {
+        let list = this.watchers.get(key);
+        if (!list) this.watchers.set(key, (list = []));
+        list.push(watcher);
+      }
+      this.updateBusy();
+      signal?.addEventListener("abort", onAbort, { once: true });
     });
   }
 
@@ -109,7 +139,7 @@ export class Scheduler implements TransportHandler {
     try {
       for (let attempt = 0; todo.length > 0; attempt++) {
         if (attempt > 10) throw new Error(`Could not gather ${todo.join(", ")}: its workers keep disappearing.`);
-        await Promise.all(todo.map((k) => this.wait(k, signal)));
+        await this.waitAll(todo, signal);
         const byWorker = new Map<WorkerId, Key[]>();
         for (const key of todo) {
           const holders = this.core.whoHas(key);

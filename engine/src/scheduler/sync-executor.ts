@@ -80,11 +80,11 @@ export class SyncExecutor implements Transport {
           if (isThenable(value)) value = await value;
           if (this.pending.get(spec.key) !== spec) continue;
           this.data.set(spec.key, value);
-          completion = { key: spec.key, ok: true, nbytes: sizeof(value), start, stop: Date.now() };
+          completion = { key: spec.key, seq: 0, ok: true, nbytes: sizeof(value), start, stop: Date.now() };
           this.wake(spec.key);
         } catch (err) {
           if (this.pending.get(spec.key) !== spec) continue;
-          completion = { key: spec.key, ok: false, failure: toFailure(err), start, stop: Date.now() };
+          completion = { key: spec.key, seq: 0, ok: false, failure: toFailure(err), start, stop: Date.now() };
         }
         this.pending.delete(spec.key);
         this.handler?.report(SYNC_WORKER, [completion], []);

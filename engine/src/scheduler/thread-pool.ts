@@ -31,7 +31,6 @@ interface PooledWorker {
   status: Int32Array;
   /** seq → key of tasks sent and not yet reported, to name the task a dying worker ran. */
   running: Map<number, Key>;
-  seqOf: Map<Key, number>;
   alive: boolean;
   /** What the thread threw outside any task, or its exit code: named in KilledWorker errors. */
   lastError?: string;
@@ -71,13 +70,13 @@ export class ThreadPool implements Transport {
   send(worker: WorkerId, update: WorkerUpdate): void {
     const pw = this.workers.get(worker);
     if (!pw || !pw.alive) return;
-    const run: WireRun[] = update.run.map((spec) => {
-      const seq = ++this.seq;
-      pw.running.set(seq, spec.key);
-      pw.seqOf.set(spec.key, seq);
-      return { ...spec, seq };
-    });
-    for (const key of update.abandon) this.watchAbandoned(pw, key);
+    // Specs are fresh objects from the core, so numbering them in place is safe and cheap.
+    const run = update.run as WireRun[];
+    for (const spec of run) {
+      spec.seq = ++this.seq;
+      pw.running.set(spec.seq, spec.key);
+    }
+    if (update.abandon.length > 0) this.watchAbandoned(pw, new Set(update.abandon));
     try {
       pw.worker.postMessage({ type: "update", run, free: update.free, abandon: update.abandon } satisfies ToWorker);
     } catch (err) {
@@ -86,6 +85,7 @@ export class ThreadPool implements Transport {
         worker,
         run.map((r) => ({
           key: r.key,
+          seq: r.seq,
           ok: false as const,
           failure: {
             kind: "error" as const,
@@ -171,7 +171,6 @@ export class ThreadPool implements Transport {
       worker,
       status: new Int32Array(status),
       running: new Map(),
-      seqOf: new Map(),
       alive: true,
     };
     return new Promise((resolve, reject) => {
@@ -215,13 +214,7 @@ export class ThreadPool implements Transport {
   private onMessage(pw: PooledWorker, msg: FromWorker): void {
     switch (msg.type) {
       case "report":
-        for (const c of msg.done) {
-          const seq = pw.seqOf.get(c.key);
-          if (seq !== undefined) {
-            pw.seqOf.delete(c.key);
-            pw.running.delete(seq);
-          }
-        }
+        for (const c of msg.done) pw.running.delete(c.seq);
         this.handler?.report(pw.id, msg.done, msg.transfers);
         return;
       case "values":
@@ -239,14 +232,17 @@ export class ThreadPool implements Transport {
   }
 
   /** A cancelled task that is still running after the grace period costs its thread. */
-  private watchAbandoned(pw: PooledWorker, key: Key): void {
-    const seq = pw.seqOf.get(key);
-    if (seq === undefined) return;
-    pw.seqOf.delete(key);
-    pw.running.delete(seq);
-    if (Atomics.load(pw.status, 0) !== seq) return;
+  private watchAbandoned(pw: PooledWorker, keys: Set<Key>): void {
+    const current = Atomics.load(pw.status, 0);
+    let runningAbandoned = false;
+    for (const [seq, key] of pw.running) {
+      if (!keys.has(key)) continue;
+      pw.running.delete(seq);
+      if (seq === current) runningAbandoned = true;
+    }
+    if (!runningAbandoned) return;
     const timer = setTimeout(() => {
-      if (pw.alive && Atomics.load(pw.status, 0) === seq) void this.replace(pw, "restarted");
+      if (pw.alive && Atomics.load(pw.status, 0) === current) void this.replace(pw, "restarted");
     }, this.cancelGraceMs);
     timer.unref();
   }

@@ -187,7 +187,7 @@ function failWaiters(key: Key, failure: TaskFailure): void {
     if (task.abandoned) continue;
     task.abandoned = true;
     tasks.delete(task.spec.key);
-    done.push({ key: task.spec.key, ok: false, failure, start: t, stop: t });
+    done.push({ key: task.spec.key, seq: task.spec.seq, ok: false, failure, start: t, stop: t });
   }
 }
 
@@ -288,10 +288,10 @@ function finish(task: LocalTask, start: number, outcome: { ok: true; value: unkn
   tasks.delete(key);
   if (outcome.ok) {
     data.set(key, outcome.value);
-    done.push({ key, ok: true, nbytes: sizeof(outcome.value), start, stop });
+    done.push({ key, seq: task.spec.seq, ok: true, nbytes: sizeof(outcome.value), start, stop });
     wake(key);
   } else {
-    done.push({ key, ok: false, failure: toFailure(outcome.err), start, stop });
+    done.push({ key, seq: task.spec.seq, ok: false, failure: toFailure(outcome.err), start, stop });
   }
 }
 

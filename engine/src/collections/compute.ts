@@ -45,7 +45,16 @@ export function collectionsToGraph(
 ): { graph: Graph; keys: Key[] } {
   const hlg = HighLevelGraph.merge(...collections.map((c) => c.__tesseraGraph()));
   const keys = collections.flatMap((c) => c.__tesseraKeys());
-  const graph = opts.optimizeGraph === false ? hlg.cull(keys).toGraph() : optimizeHighLevel(hlg, keys);
+  // Keys of persisted collections and futures are held by the scheduler, not by any graph:
+  // they are asked for as they are, and only the rest is culled and optimized.
+  const owners = hlg.keyOwners();
+  const inGraph = keys.filter((k) => owners.has(k));
+  const graph: Graph =
+    inGraph.length === 0
+      ? new Map()
+      : opts.optimizeGraph === false
+        ? hlg.cull(inGraph).toGraph()
+        : optimizeHighLevel(hlg, inGraph);
   return { graph, keys };
 }
 

@@ -50,6 +50,21 @@ export const builtin = (name: string): FnRef => ({ kind: "builtin", name });
 
 /** The keys a task reads, in first-seen order, each once. */
 export function taskDependencies(task: Task): Key[] {
+  // Fast path for the common flat call whose arguments are literals and refs.
+  if (task.t === "call") {
+    let flat = true;
+    let refs = 0;
+    for (const a of task.args) {
+      if (a.t === "ref") refs++;
+      else if (a.t !== "lit") flat = false;
+    }
+    if (flat && refs <= 16) {
+      if (refs === 0) return [];
+      const out: Key[] = [];
+      for (const a of task.args) if (a.t === "ref" && !out.includes(a.key)) out.push(a.key);
+      return out;
+    }
+  }
   const seen = new Set<Key>();
   const walk = (node: TaskNode): void => {
     switch (node.t) {

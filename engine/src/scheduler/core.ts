@@ -66,7 +66,8 @@ export interface CoreOptions {
 
 /** Eager placement of a dependent onto its dependencies' worker is tried only for small fan-in. */
 const EAGER_MAX_DEPS = 32;
-const ACTIVE: ReadonlySet<TaskState> = new Set(["waiting", "queued", "no-worker", "processing"]);
+/** States in which a task still needs its inputs (string compares of interned literals: cheap). */
+const isActive = (s: TaskState): boolean => s === "processing" || s === "waiting" || s === "queued" || s === "no-worker";
 
 class TaskRecord {
   private _prefix: string | null = null;
@@ -113,6 +114,8 @@ class TaskRecord {
 class WorkerRecord {
   readonly processing = new Set<TaskRecord>();
   readonly hasWhat = new Set<TaskRecord>();
+  /** Tasks here whose dependents were not placed yet because the worker's queue was full. */
+  frontier: TaskRecord[] = [];
   nbytes = 0;
   constructor(
     readonly id: WorkerId,
@@ -162,6 +165,7 @@ export class SchedulerCore {
     const ws = this.workers.get(id);
     if (!ws) return;
     this.workers.delete(id);
+    ws.frontier = [];
     if (this.events?.active) {
       this.events.emit({ type: "worker-removed", worker: id, reason: detail ? `${reason}: ${detail}` : reason });
     }
@@ -206,7 +210,7 @@ export class SchedulerCore {
     // Recompute what is still needed; everything else stays released.
     for (const ts of lost) {
       if (!this.isNeeded(ts)) continue;
-      if (ts.hasLineage) this.activate(ts);
+      if (ts.hasLineage) this.activate([ts]);
       else
         this.fail(ts, {
           kind: "lost",
@@ -258,13 +262,15 @@ export class SchedulerCore {
     }
     if (this.events?.active) this.events.emit({ type: "graph-submitted", ntasks: added.length, keys: wanted });
 
+    const toActivate: TaskRecord[] = [];
     for (const key of wanted) {
       const ts = this.tasks.get(key)!;
       ts.wants++;
-      if (ts.state === "released") this.activate(ts);
+      if (ts.state === "released") toActivate.push(ts);
       else if (ts.state === "memory") this.commands.push({ op: "key-memory", key });
       else if (ts.state === "erred") this.pushErred(ts);
     }
+    this.activate(toActivate);
     // New tasks nobody wants (culled away by the caller, or duplicates) are forgotten.
     for (const ts of added) if (ts.state === "released") this.releaseCandidates.push(ts);
     this.settle();
@@ -381,6 +387,11 @@ export class SchedulerCore {
     return ts ? ts.whoHas.map((w) => w.id) : [];
   }
 
+  /** One worker holding `key` (the first to have computed it), if any. */
+  firstHolder(key: Key): WorkerId | undefined {
+    return this.tasks.get(key)?.whoHas[0]?.id;
+  }
+
   failureOf(key: Key): { failure: TaskFailure; blame: Key } | undefined {
     const ts = this.tasks.get(key);
     return ts?.failure ? { failure: ts.failure, blame: ts.blame ?? key } : undefined;
@@ -420,16 +431,16 @@ export class SchedulerCore {
     const prev = ts.state;
     if (prev === next) return;
     ts.state = next;
-    const wasActive = ACTIVE.has(prev);
-    const isActive = ACTIVE.has(next);
-    if (!wasActive && isActive) {
+    const wasActive = isActive(prev);
+    const nowActive = isActive(next);
+    if (!wasActive && nowActive) {
       let missing = 0;
       for (const dep of ts.deps) {
         dep.activeDependents++;
         if (dep.state !== "memory") missing++;
       }
       ts.waitingOn = missing;
-    } else if (wasActive && !isActive) {
+    } else if (wasActive && !nowActive) {
       for (const dep of ts.deps) {
         dep.activeDependents--;
         if (dep.activeDependents === 0) this.releaseCandidates.push(dep);
@@ -437,29 +448,42 @@ export class SchedulerCore {
     }
     if (next === "memory") {
       for (const d of ts.dependents) {
-        if (!ACTIVE.has(d.state)) continue;
+        if (!isActive(d.state)) continue;
         d.waitingOn--;
         if (d.waitingOn === 0 && d.state === "waiting") this.makeReady(d);
       }
     } else if (prev === "memory") {
-      for (const d of ts.dependents) if (ACTIVE.has(d.state)) d.waitingOn++;
+      for (const d of ts.dependents) if (isActive(d.state)) d.waitingOn++;
     }
     if (next === "released" && this.events?.active) {
       this.events.emit({ type: "task-released", key: ts.key, prefix: ts.prefix });
     }
   }
 
-  /** Make a released task (and, recursively, its released dependencies) run again. */
-  private activate(root: TaskRecord): void {
-    // Post-order without recursion: a 100k-long chain must not overflow the stack.
-    const stack: [TaskRecord, boolean][] = [[root, false]];
+  /** Make released tasks (and, recursively, their released dependencies) run again. */
+  private activate(roots: TaskRecord[]): void {
+    // Post-order without recursion (a 100k-long chain must not overflow the stack), with the
+    // "children pushed" flag in a parallel array so the walk allocates nothing per task.
+    const stack: TaskRecord[] = [];
+    const expanded: boolean[] = [];
+    for (let r = roots.length - 1; r >= 0; r--) {
+      stack.push(roots[r]!);
+      expanded.push(false);
+    }
     const ready: TaskRecord[] = [];
     while (stack.length > 0) {
-      const [ts, expanded] = stack.pop()!;
+      const ts = stack.pop()!;
+      const wasExpanded = expanded.pop()!;
       if (ts.state !== "released") continue;
-      if (!expanded) {
-        stack.push([ts, true]);
-        for (const dep of ts.deps) if (dep.state === "released") stack.push([dep, false]);
+      if (!wasExpanded) {
+        stack.push(ts);
+        expanded.push(true);
+        for (const dep of ts.deps) {
+          if (dep.state === "released") {
+            stack.push(dep);
+            expanded.push(false);
+          }
+        }
         continue;
       }
       ts.failure = null;
@@ -468,8 +492,12 @@ export class SchedulerCore {
       if (this.events?.active) this.events.emit({ type: "task-queued", key: ts.key, prefix: ts.prefix });
       if (ts.waitingOn === 0) ready.push(ts);
       // A dependency that is erred makes this task err at once.
-      const erred = ts.deps.find((d) => d.state === "erred");
-      if (erred) this.fail(ts, erred.failure!, erred.blame ?? erred.key);
+      for (const d of ts.deps) {
+        if (d.state === "erred") {
+          this.fail(ts, d.failure!, d.blame ?? d.key);
+          break;
+        }
+      }
     }
     for (const ts of ready) if (ts.state === "waiting") this.makeReady(ts);
   }
@@ -536,8 +564,15 @@ export class SchedulerCore {
    * round trip to the scheduler per task.
    */
   private placeEagerDependents(first: TaskRecord, ws: WorkerRecord): void {
+    const capacity = this.slotsPerThread() * ws.nthreads;
     const work = [first];
     while (work.length > 0) {
+      if (ws.processing.size >= capacity) {
+        // Queue full: continue from here when results come back, so sending the next part
+        // of a long chain overlaps with running the current one.
+        for (const t of work) ws.frontier.push(t);
+        return;
+      }
       const ts = work.pop()!;
       for (const d of ts.dependents) {
         if (d.state !== "waiting" || d.deps.length > EAGER_MAX_DEPS) continue;
@@ -569,8 +604,16 @@ export class SchedulerCore {
 
   /** Hand queued root tasks to workers with free slots, one worker's batch at a time. */
   private fillWorkers(): void {
-    if (this.queue.size === 0 || this.workers.size === 0) return;
+    if (this.workers.size === 0) return;
     const perThread = this.slotsPerThread();
+    for (const ws of this.workers.values()) {
+      while (ws.frontier.length > 0 && ws.processing.size < perThread * ws.nthreads) {
+        const ts = ws.frontier.pop()!;
+        const here = (ts.state === "processing" && ts.processingOn === ws) || (ts.state === "memory" && ts.whoHas.includes(ws));
+        if (!ts.forgotten && here) this.placeEagerDependents(ts, ws);
+      }
+    }
+    if (this.queue.size === 0) return;
     const byLoad = [...this.workers.values()].sort((a, b) => this.load(a) - this.load(b));
     for (const ws of byLoad) {
       const capacity = perThread * ws.nthreads;
@@ -624,7 +667,7 @@ export class SchedulerCore {
         });
       }
       if (ts.wants > 0) this.pushErred(ts);
-      for (const d of ts.dependents) if (ACTIVE.has(d.state)) stack.push(d);
+      for (const d of ts.dependents) if (isActive(d.state)) stack.push(d);
       this.releaseCandidates.push(ts);
     }
   }

@@ -6,23 +6,42 @@
 import type { MessagePort } from "node:worker_threads";
 import type { WorkerId } from "../diagnostics/events.js";
 import type { Key } from "../graph/task.js";
-import type { RunSpec, TaskFailure } from "./core.js";
+import type { DepLocation, TaskFailure } from "./core.js";
+import type { Task } from "../graph/task.js";
 
-/** A task sent to a worker, numbered so the pool can tell which task a dying worker was running. */
-export interface WireRun extends RunSpec {
-  seq: number;
+/**
+ * Tasks for a worker, columnar: cloning a few arrays is far cheaper than one object per
+ * task. Each task is numbered (`seqs`) so the pool can tell which one a dying worker ran.
+ */
+export interface RunBatch {
+  keys: Key[];
+  seqs: Int32Array;
+  priorities: Float64Array;
+  tasks: Task[];
+  /** Inputs of each task; 0 for a task with none. */
+  deps: (DepLocation[] | 0)[];
 }
 
 export type ToWorker =
-  | { type: "update"; run: WireRun[]; free: Key[]; abandon: Key[] }
+  | { type: "update"; run: RunBatch | null; free: Key[]; abandon: Key[] }
   | { type: "get"; id: number; keys: Key[] }
   | { type: "put"; id: number; key: Key; value: unknown }
   | { type: "peer"; worker: WorkerId; port: MessagePort }
   | { type: "peer-lost"; worker: WorkerId };
 
-export type Completion =
-  | { key: Key; seq: number; ok: true; nbytes: number; start: number; stop: number }
-  | { key: Key; seq: number; ok: false; failure: TaskFailure; start: number; stop: number };
+/**
+ * Finished tasks, columnar. On the wire tasks are named by `seqs` only; the pool turns
+ * them back into keys. Row `i` failed when `failures` has an entry for it.
+ */
+export interface CompletionBatch {
+  seqs: Int32Array;
+  nbytes: Float64Array;
+  start: Float64Array;
+  stop: Float64Array;
+  failures: [row: number, failure: TaskFailure][];
+  /** Tasks abandoned before they ran: the pool stops tracking them. */
+  dropped: Int32Array;
+}
 
 export interface TransferReport {
   key: Key;
@@ -34,14 +53,15 @@ export interface TransferReport {
 
 export type FromWorker =
   | { type: "ready" }
-  | { type: "report"; done: Completion[]; transfers: TransferReport[] }
-  | { type: "values"; id: number; values: [Key, unknown][]; errors: [Key, string][] }
+  | { type: "report"; done: CompletionBatch; transfers: TransferReport[] }
+  /** `values[i]` is the value of the i-th requested key, unless that key is in `errors`. */
+  | { type: "values"; id: number; values: unknown[]; errors: [Key, string][] }
   | { type: "put-done"; id: number; nbytes: number };
 
 /** Worker ⇄ worker, over a dedicated MessageChannel per pair. */
 export type PeerMessage =
   | { type: "fetch"; id: number; keys: Key[] }
-  | { type: "fetched"; id: number; values: [Key, unknown][]; errors: [Key, string][] };
+  | { type: "fetched"; id: number; values: unknown[]; errors: [Key, string][] };
 
 export interface WorkerInit {
   id: WorkerId;

@@ -9,7 +9,7 @@
 import { EventLog, type WorkerId } from "../diagnostics/events.js";
 import type { Graph, Key } from "../graph/task.js";
 import { SchedulerCore, type CoreOptions } from "./core.js";
-import type { Completion, TransferReport } from "./protocol.js";
+import type { CompletionBatch, TransferReport } from "./protocol.js";
 import { CancelledError, errorFor } from "./task-errors.js";
 import type { Transport, TransportHandler, WorkerUpdate } from "./transport.js";
 
@@ -142,24 +142,23 @@ export class Scheduler implements TransportHandler {
         await this.waitAll(todo, signal);
         const byWorker = new Map<WorkerId, Key[]>();
         for (const key of todo) {
-          const holders = this.core.whoHas(key);
-          const w = holders[0];
+          const w = this.core.firstHolder(key);
           if (w === undefined) continue;
           let list = byWorker.get(w);
           if (!list) byWorker.set(w, (list = []));
           list.push(key);
         }
-        const replies = await Promise.all(
-          [...byWorker].map(([w, ks]) => this.transport.gather(w, ks).catch(() => null)),
-        );
+        const requests = [...byWorker];
+        const replies = await Promise.all(requests.map(([w, ks]) => this.transport.gather(w, ks).catch(() => null)));
         const cloneErrors: string[] = [];
-        for (const reply of replies) {
-          if (!reply) continue;
-          for (const [k, v] of reply.values) out.set(k, v);
+        replies.forEach((reply, r) => {
+          if (!reply) return;
+          const ks = requests[r]![1];
+          for (let i = 0; i < ks.length; i++) if (!reply.errors.has(ks[i]!)) out.set(ks[i]!, reply.values[i]);
           for (const [k, reason] of reply.errors) {
             if (reason.includes("cannot be sent")) cloneErrors.push(`${k}: ${reason}`);
           }
-        }
+        });
         if (cloneErrors.length > 0) {
           throw new Error(`Could not return results to the caller: ${cloneErrors.join("; ")}`);
         }
@@ -212,11 +211,13 @@ export class Scheduler implements TransportHandler {
     this.flush();
   }
 
-  report(worker: WorkerId, done: Completion[], transfers: TransferReport[]): void {
+  report(worker: WorkerId, keys: Key[], done: CompletionBatch, transfers: TransferReport[]): void {
     for (const t of transfers) this.core.transferred(worker, t.key, t.from, t.nbytes, t.start, t.stop);
-    for (const c of done) {
-      if (c.ok) this.core.taskFinished(worker, c.key, { nbytes: c.nbytes, start: c.start, stop: c.stop });
-      else this.core.taskErred(worker, c.key, c.failure);
+    const failed = new Map(done.failures);
+    for (let i = 0; i < keys.length; i++) {
+      const failure = failed.get(i);
+      if (failure) this.core.taskErred(worker, keys[i]!, failure);
+      else this.core.taskFinished(worker, keys[i]!, { nbytes: done.nbytes[i]!, start: done.start[i]!, stop: done.stop[i]! });
     }
     this.flush();
   }

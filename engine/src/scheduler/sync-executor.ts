@@ -9,7 +9,8 @@ import type { RunSpec } from "./core.js";
 import { evaluate, isThenable, type ExecutionContext } from "./execute.js";
 import { MinHeap } from "./heap.js";
 import { originalFunction } from "./local-functions.js";
-import { toFailure, type Completion } from "./protocol.js";
+import { toFailure, type CompletionBatch } from "./protocol.js";
+import type { TaskFailure } from "./core.js";
 import { sizeof } from "./sizeof.js";
 import type { GatherResult, Transport, TransportHandler, WorkerUpdate } from "./transport.js";
 
@@ -31,7 +32,10 @@ export class SyncExecutor implements Transport {
       if (!this.data.has(key)) throw new Error(`Input ${key} is not in memory.`);
       return this.data.get(key);
     },
-    resolveSource: (fn) => originalFunction(fn.id),
+    // A function with captures is compiled like in a worker: the captures are a snapshot
+    // taken when it was shipped, while the original closure would read the variables'
+    // current values (or names that only the captures define).
+    resolveSource: (fn) => (fn.captures ? undefined : originalFunction(fn.id)),
   };
 
   async start(handler: TransportHandler): Promise<void> {
@@ -74,20 +78,29 @@ export class SyncExecutor implements Transport {
         const spec = this.ready.pop()!;
         if (this.pending.get(spec.key) !== spec) continue; // abandoned
         const start = Date.now();
-        let completion: Completion;
+        let nbytes = 0;
+        let failure: TaskFailure | null = null;
         try {
           let value = evaluate(spec.task, this.context);
           if (isThenable(value)) value = await value;
           if (this.pending.get(spec.key) !== spec) continue;
           this.data.set(spec.key, value);
-          completion = { key: spec.key, seq: 0, ok: true, nbytes: sizeof(value), start, stop: Date.now() };
+          nbytes = sizeof(value);
           this.wake(spec.key);
         } catch (err) {
           if (this.pending.get(spec.key) !== spec) continue;
-          completion = { key: spec.key, seq: 0, ok: false, failure: toFailure(err), start, stop: Date.now() };
+          failure = toFailure(err);
         }
         this.pending.delete(spec.key);
-        this.handler?.report(SYNC_WORKER, [completion], []);
+        const done: CompletionBatch = {
+          seqs: new Int32Array(1),
+          nbytes: Float64Array.of(nbytes),
+          start: Float64Array.of(start),
+          stop: Float64Array.of(Date.now()),
+          failures: failure ? [[0, failure]] : [],
+          dropped: new Int32Array(0),
+        };
+        this.handler?.report(SYNC_WORKER, [spec.key], done, []);
       }
     } finally {
       this.running = false;
@@ -109,12 +122,11 @@ export class SyncExecutor implements Transport {
   }
 
   async gather(_worker: string, keys: Key[]): Promise<GatherResult> {
-    const values = new Map<Key, unknown>();
     const errors = new Map<Key, string>();
-    for (const key of keys) {
-      if (this.data.has(key)) values.set(key, this.data.get(key));
-      else errors.set(key, "not in memory");
-    }
+    const values = keys.map((key) => {
+      if (!this.data.has(key)) errors.set(key, "not in memory");
+      return this.data.get(key);
+    });
     return { values, errors };
   }
 

@@ -11,7 +11,7 @@ import { availableParallelism } from "node:os";
 import { MessageChannel, Worker } from "node:worker_threads";
 import type { WorkerId } from "../diagnostics/events.js";
 import type { Key } from "../graph/task.js";
-import type { FromWorker, ToWorker, WireRun, WorkerInit } from "./protocol.js";
+import type { CompletionBatch, FromWorker, RunBatch, ToWorker, WorkerInit } from "./protocol.js";
 import { decodeValue, encodeValue } from "./share.js";
 import type { GatherResult, Transport, TransportHandler, WorkerUpdate } from "./transport.js";
 
@@ -70,41 +70,68 @@ export class ThreadPool implements Transport {
   send(worker: WorkerId, update: WorkerUpdate): void {
     const pw = this.workers.get(worker);
     if (!pw || !pw.alive) return;
-    // Specs are fresh objects from the core, so numbering them in place is safe and cheap.
-    const run = update.run as WireRun[];
-    for (const spec of run) {
-      spec.seq = ++this.seq;
-      pw.running.set(spec.seq, spec.key);
-    }
+    const run = this.numbered(pw, update.run);
     if (update.abandon.length > 0) this.watchAbandoned(pw, new Set(update.abandon));
     try {
       pw.worker.postMessage({ type: "update", run, free: update.free, abandon: update.abandon } satisfies ToWorker);
     } catch (err) {
       // A literal in a task that cannot be cloned: fail those tasks rather than the pool.
-      this.handler?.report(
-        worker,
-        run.map((r) => ({
-          key: r.key,
-          seq: r.seq,
-          ok: false as const,
-          failure: {
-            kind: "error" as const,
-            name: "DataCloneError",
-            message: `Task ${r.key} cannot be sent to a worker thread: ${(err as Error).message}`,
-          },
-          start: Date.now(),
-          stop: Date.now(),
-        })),
-        [],
-      );
+      if (!run) throw err;
+      this.failUnsendable(pw, run, err as Error);
     }
+  }
+
+  /** The columnar batch for `specs`, each numbered and remembered until it is reported. */
+  private numbered(pw: PooledWorker, specs: WorkerUpdate["run"]): RunBatch | null {
+    const n = specs.length;
+    if (n === 0) return null;
+    const batch: RunBatch = {
+      keys: new Array<Key>(n),
+      seqs: new Int32Array(n),
+      priorities: new Float64Array(n),
+      tasks: new Array(n),
+      deps: new Array(n),
+    };
+    for (let i = 0; i < n; i++) {
+      const spec = specs[i]!;
+      const seq = ++this.seq;
+      pw.running.set(seq, spec.key);
+      batch.keys[i] = spec.key;
+      batch.seqs[i] = seq;
+      batch.priorities[i] = spec.priority;
+      batch.tasks[i] = spec.task;
+      batch.deps[i] = spec.deps.length > 0 ? spec.deps : 0;
+    }
+    return batch;
+  }
+
+  private failUnsendable(pw: PooledWorker, run: RunBatch, err: Error): void {
+    const n = run.keys.length;
+    const now = Date.now();
+    for (const seq of run.seqs) pw.running.delete(seq);
+    const done: CompletionBatch = {
+      seqs: run.seqs,
+      nbytes: new Float64Array(n),
+      start: new Float64Array(n).fill(now),
+      stop: new Float64Array(n).fill(now),
+      failures: run.keys.map((key, i) => [
+        i,
+        {
+          kind: "error" as const,
+          name: "DataCloneError",
+          message: `Task ${key} cannot be sent to a worker thread: ${err.message}`,
+        },
+      ]),
+      dropped: new Int32Array(0),
+    };
+    this.handler?.report(pw.id, run.keys, done, []);
   }
 
   async gather(worker: WorkerId, keys: Key[]): Promise<GatherResult> {
     const reply = await this.request(worker, (id) => ({ type: "get", id, keys }));
     if (reply.type !== "values") throw new Error(`unexpected reply ${reply.type}`);
-    const values = new Map<Key, unknown>();
-    for (const [k, v] of reply.values) values.set(k, decodeValue(v));
+    const values = reply.values;
+    for (let i = 0; i < values.length; i++) values[i] = decodeValue(values[i]);
     return { values, errors: new Map(reply.errors) };
   }
 
@@ -214,8 +241,8 @@ export class ThreadPool implements Transport {
   private onMessage(pw: PooledWorker, msg: FromWorker): void {
     switch (msg.type) {
       case "report":
-        for (const c of msg.done) pw.running.delete(c.seq);
-        this.handler?.report(pw.id, msg.done, msg.transfers);
+        for (const seq of msg.done.dropped) pw.running.delete(seq);
+        this.handler?.report(pw.id, this.keysOf(pw, msg.done.seqs), msg.done, msg.transfers);
         return;
       case "values":
       case "put-done": {
@@ -231,16 +258,22 @@ export class ThreadPool implements Transport {
     }
   }
 
+  private keysOf(pw: PooledWorker, seqs: Int32Array): Key[] {
+    const keys = new Array<Key>(seqs.length);
+    for (let i = 0; i < seqs.length; i++) {
+      const seq = seqs[i]!;
+      keys[i] = pw.running.get(seq)!;
+      pw.running.delete(seq);
+    }
+    return keys;
+  }
+
   /** A cancelled task that is still running after the grace period costs its thread. */
   private watchAbandoned(pw: PooledWorker, keys: Set<Key>): void {
     const current = Atomics.load(pw.status, 0);
-    let runningAbandoned = false;
-    for (const [seq, key] of pw.running) {
-      if (!keys.has(key)) continue;
-      pw.running.delete(seq);
-      if (seq === current) runningAbandoned = true;
-    }
-    if (!runningAbandoned) return;
+    // Entries stay in `running` until the worker reports the task as done or dropped.
+    const key = pw.running.get(current);
+    if (current === 0 || key === undefined || !keys.has(key)) return;
     const timer = setTimeout(() => {
       if (pw.alive && Atomics.load(pw.status, 0) === current) void this.replace(pw, "restarted");
     }, this.cancelGraceMs);

@@ -5,7 +5,7 @@
 import type { WorkerId } from "../diagnostics/events.js";
 import type { Key } from "../graph/task.js";
 import type { RunSpec } from "./core.js";
-import type { Completion, TransferReport } from "./protocol.js";
+import type { CompletionBatch, TransferReport } from "./protocol.js";
 
 export interface WorkerUpdate {
   run: RunSpec[];
@@ -22,11 +22,13 @@ export interface TransportHandler {
     runningKey?: Key,
     detail?: string,
   ): void;
-  report(worker: WorkerId, done: Completion[], transfers: TransferReport[]): void;
+  /** `keys[i]` is the key of row `i` of `done`. */
+  report(worker: WorkerId, keys: Key[], done: CompletionBatch, transfers: TransferReport[]): void;
 }
 
 export interface GatherResult {
-  values: Map<Key, unknown>;
+  /** Aligned with the requested keys; meaningless where `errors` has the key. */
+  values: unknown[];
   errors: Map<Key, string>;
 }
 

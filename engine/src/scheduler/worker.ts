@@ -13,14 +13,15 @@ import type { Key } from "../graph/task.js";
 import type { TaskFailure } from "./core.js";
 import { evaluate, isThenable, type ExecutionContext } from "./execute.js";
 import { MinHeap } from "./heap.js";
+import type { DepLocation } from "./core.js";
+import type { Task } from "../graph/task.js";
 import {
   toFailure,
-  type Completion,
   type FromWorker,
   type PeerMessage,
+  type RunBatch,
   type ToWorker,
   type TransferReport,
-  type WireRun,
   type WorkerInit,
 } from "./protocol.js";
 import { decodeValue, encodeValue } from "./share.js";
@@ -28,12 +29,27 @@ import { sizeof } from "./sizeof.js";
 
 /** Longest stretch of task running before reporting and reading new messages. */
 const SLICE_MS = 4;
+/** Report after this many completions even inside a slice, so the scheduler can refill early. */
+const REPORT_EVERY = 256;
 
 interface LocalTask {
-  spec: WireRun;
+  key: Key;
+  seq: number;
+  priority: number;
+  task: Task;
   missing: number;
   abandoned: boolean;
 }
+
+/** Completions since the last report, kept as columns (see CompletionBatch). */
+const report = {
+  seqs: [] as number[],
+  nbytes: [] as number[],
+  start: [] as number[],
+  stop: [] as number[],
+  failures: [] as [number, TaskFailure][],
+  dropped: [] as number[],
+};
 
 const init = workerData as WorkerInit;
 const port = parentPort!;
@@ -50,7 +66,6 @@ const fetching = new Set<Key>();
 const pendingFetches = new Map<number, { from: WorkerId; keys: Key[]; start: number }>();
 let fetchId = 0;
 
-let done: Completion[] = [];
 let transfers: TransferReport[] = [];
 let draining = false;
 
@@ -70,12 +85,12 @@ port.on("message", (msg: ToWorker) => {
     case "update":
       for (const key of msg.free) data.delete(key);
       for (const key of msg.abandon) abandon(key);
-      for (const spec of msg.run) accept(spec);
+      if (msg.run) acceptBatch(msg.run);
       schedule();
       return;
     case "get": {
       const { values, errors } = collect(msg.keys);
-      sendValues((m) => post(m), { type: "values" as const, id: msg.id, values, errors });
+      sendValues((m) => post(m), { type: "values" as const, id: msg.id, values, errors }, msg.keys);
       return;
     }
     case "put": {
@@ -103,18 +118,31 @@ port.on("message", (msg: ToWorker) => {
   }
 });
 
-function accept(spec: WireRun): void {
-  const task: LocalTask = { spec, missing: 0, abandoned: false };
-  tasks.set(spec.key, task);
-  const toFetch = new Map<WorkerId, Key[]>();
-  for (const [dep, holders] of spec.deps) {
+function acceptBatch(batch: RunBatch): void {
+  for (let i = 0; i < batch.keys.length; i++) {
+    accept(batch.keys[i]!, batch.seqs[i]!, batch.priorities[i]!, batch.tasks[i]!, batch.deps[i]!);
+  }
+}
+
+function accept(key: Key, seq: number, priority: number, spec: Task, deps: DepLocation[] | 0): void {
+  const task: LocalTask = { key, seq, priority, task: spec, missing: 0, abandoned: false };
+  tasks.set(key, task);
+  if (deps === 0) {
+    ready.push(task, priority);
+    return;
+  }
+  let toFetch: Map<WorkerId, Key[]> | null = null;
+  for (const [dep, holders] of deps) {
     if (data.has(dep)) continue;
     task.missing++;
     let list = waiters.get(dep);
     if (!list) waiters.set(dep, (list = []));
     list.push(task);
+    // No holders: the input is being computed here, and `wake` will release this task.
+    if (holders.length === 0 || fetching.has(dep)) continue;
     const remote = holders.filter((h) => h !== init.id && peers.has(h));
-    if (remote.length > 0 && !fetching.has(dep)) {
+    if (remote.length > 0) {
+      toFetch ??= new Map();
       // Spread load over replicas: pick a holder by the key's position.
       const from = remote[dep.length % remote.length]!;
       fetching.add(dep);
@@ -123,12 +151,12 @@ function accept(spec: WireRun): void {
       keys.push(dep);
     }
   }
-  for (const [from, keys] of toFetch) {
+  if (toFetch) for (const [from, keys] of toFetch) {
     const id = ++fetchId;
     pendingFetches.set(id, { from, keys, start: now() });
     peers.get(from)!.postMessage({ type: "fetch", id, keys } satisfies PeerMessage);
   }
-  if (task.missing === 0) ready.push(task, spec.priority);
+  if (task.missing === 0) ready.push(task, priority);
 }
 
 function abandon(key: Key): void {
@@ -136,6 +164,7 @@ function abandon(key: Key): void {
   if (task) {
     task.abandoned = true;
     tasks.delete(key);
+    report.dropped.push(task.seq);
   }
 }
 
@@ -146,21 +175,25 @@ function wake(key: Key): void {
   waiters.delete(key);
   for (const task of list) {
     if (task.abandoned) continue;
-    if (--task.missing === 0) ready.push(task, task.spec.priority);
+    if (--task.missing === 0) ready.push(task, task.priority);
   }
 }
 
 function onPeerMessage(peer: WorkerId, peerPort: MessagePort, msg: PeerMessage): void {
   if (msg.type === "fetch") {
     const { values, errors } = collect(msg.keys);
-    sendValues((m) => peerPort.postMessage(m), { type: "fetched" as const, id: msg.id, values, errors });
+    sendValues((m) => peerPort.postMessage(m), { type: "fetched" as const, id: msg.id, values, errors }, msg.keys);
     return;
   }
   const pending = pendingFetches.get(msg.id);
   if (!pending) return; // the peer was declared lost meanwhile
   pendingFetches.delete(msg.id);
   const stop = now();
-  for (const [key, value] of msg.values) {
+  const failed = new Set(msg.errors.map(([k]) => k));
+  for (let i = 0; i < pending.keys.length; i++) {
+    const key = pending.keys[i]!;
+    if (failed.has(key)) continue;
+    const value = msg.values[i];
     fetching.delete(key);
     const decoded = decodeValue(value);
     const nbytes = sizeof(decoded);
@@ -186,16 +219,18 @@ function failWaiters(key: Key, failure: TaskFailure): void {
   for (const task of list) {
     if (task.abandoned) continue;
     task.abandoned = true;
-    tasks.delete(task.spec.key);
-    done.push({ key: task.spec.key, seq: task.spec.seq, ok: false, failure, start: t, stop: t });
+    tasks.delete(task.key);
+    addCompletion(task.seq, 0, t, t, failure);
   }
 }
 
 /** Values for keys, prepared to cross threads; the shared form replaces the local one. */
-function collect(keys: Key[]): { values: [Key, unknown][]; errors: [Key, string][] } {
-  const values: [Key, unknown][] = [];
+/** Values for keys (aligned with `keys`), prepared to cross threads; the shared form replaces the local one. */
+function collect(keys: Key[]): { values: unknown[]; errors: [Key, string][] } {
+  const values = new Array<unknown>(keys.length);
   const errors: [Key, string][] = [];
-  for (const key of keys) {
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
     if (!data.has(key)) {
       errors.push([key, `worker ${init.id} does not hold it`]);
       continue;
@@ -203,28 +238,29 @@ function collect(keys: Key[]): { values: [Key, unknown][]; errors: [Key, string]
     const local = data.get(key);
     const wire = encodeValue(local);
     if (wire !== local && ArrayBuffer.isView(wire)) data.set(key, wire);
-    values.push([key, wire]);
+    values[i] = wire;
   }
   return { values, errors };
 }
 
 /** Post values; a value that cannot be cloned becomes a per-key error instead of a lost reply. */
-function sendValues<M extends { values: [Key, unknown][]; errors: [Key, string][] }>(
+function sendValues<M extends { values: unknown[]; errors: [Key, string][] }>(
   send: (m: M) => void,
   msg: M,
+  keys: Key[],
 ): void {
   try {
     send(msg);
   } catch {
-    const values: [Key, unknown][] = [];
-    for (const [key, value] of msg.values) {
+    const values = msg.values.map((value, i) => {
       try {
         structuredClone(value);
-        values.push([key, value]);
+        return value;
       } catch (err) {
-        msg.errors.push([key, `its value cannot be sent between threads (${(err as Error).message})`]);
+        msg.errors.push([keys[i]!, `its value cannot be sent between threads (${(err as Error).message})`]);
+        return undefined;
       }
-    }
+    });
     send({ ...msg, values });
   }
 }
@@ -244,6 +280,7 @@ async function drain(): Promise<void> {
     const task = ready.pop()!;
     if (task.abandoned) continue;
     await runTask(task);
+    if (report.seqs.length >= REPORT_EVERY) flush();
     if (performance.now() - sliceStart > SLICE_MS) {
       flush();
       await new Promise<void>((r) => setImmediate(r));
@@ -256,10 +293,10 @@ async function drain(): Promise<void> {
 
 function runTask(task: LocalTask): void | Promise<void> {
   const start = now();
-  Atomics.store(status, 0, task.spec.seq);
+  Atomics.store(status, 0, task.seq);
   let result: unknown;
   try {
-    result = evaluate(task.spec.task, context);
+    result = evaluate(task.task, context);
   } catch (err) {
     Atomics.store(status, 0, 0);
     finish(task, start, { ok: false, err });
@@ -282,23 +319,47 @@ function runTask(task: LocalTask): void | Promise<void> {
 }
 
 function finish(task: LocalTask, start: number, outcome: { ok: true; value: unknown } | { ok: false; err: unknown }): void {
-  const { key } = task.spec;
+  const { key } = task;
   const stop = now();
   if (task.abandoned) return;
   tasks.delete(key);
   if (outcome.ok) {
     data.set(key, outcome.value);
-    done.push({ key, seq: task.spec.seq, ok: true, nbytes: sizeof(outcome.value), start, stop });
+    addCompletion(task.seq, sizeof(outcome.value), start, stop);
     wake(key);
   } else {
-    done.push({ key, seq: task.spec.seq, ok: false, failure: toFailure(outcome.err), start, stop });
+    addCompletion(task.seq, 0, start, stop, toFailure(outcome.err));
   }
 }
 
+function addCompletion(seq: number, nbytes: number, start: number, stop: number, failure?: TaskFailure): void {
+  if (failure) report.failures.push([report.seqs.length, failure]);
+  report.seqs.push(seq);
+  report.nbytes.push(nbytes);
+  report.start.push(start);
+  report.stop.push(stop);
+}
+
 function flush(): void {
-  if (done.length === 0 && transfers.length === 0) return;
-  post({ type: "report", done, transfers });
-  done = [];
+  if (report.seqs.length === 0 && report.dropped.length === 0 && transfers.length === 0) return;
+  post({
+    type: "report",
+    done: {
+      seqs: Int32Array.from(report.seqs),
+      nbytes: Float64Array.from(report.nbytes),
+      start: Float64Array.from(report.start),
+      stop: Float64Array.from(report.stop),
+      failures: report.failures,
+      dropped: Int32Array.from(report.dropped),
+    },
+    transfers,
+  });
+  report.seqs = [];
+  report.nbytes = [];
+  report.start = [];
+  report.stop = [];
+  report.failures = [];
+  report.dropped = [];
   transfers = [];
 }
 

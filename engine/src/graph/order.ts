@@ -159,7 +159,11 @@ export function order(graph: Graph): Map<Key, number> {
   // Outputs (tasks nobody reads), longest critical path first, then by key.
   const outputs: number[] = [];
   for (let i = 0; i < n; i++) if (readers.start[i + 1] === readers.start[i]) outputs.push(i);
-  outputs.sort((a, b) => height[b]! - height[a]! || rank[a]! - rank[b]!);
+  const byPathThenKey = (a: number, b: number): number => height[b]! - height[a]! || rank[a]! - rank[b]!;
+  // Many independent outputs usually arrive in order already: check before sorting.
+  let outputsSorted = true;
+  for (let i = 1; i < outputs.length && outputsSorted; i++) outputsSorted = byPathThenKey(outputs[i - 1]!, outputs[i]!) <= 0;
+  if (!outputsSorted) outputs.sort(byPathThenKey);
 
   const done = new Uint8Array(n);
   const waiting = new Int32Array(n); // dependencies not yet run

@@ -64,6 +64,9 @@ export interface CoreOptions {
   queueTargetMs?: number;
 }
 
+/** Shared by every task without inputs (never mutated). */
+const NO_DEPS: DepLocation[] = [];
+
 /** Eager placement of a dependent onto its dependencies' worker is tried only for small fan-in. */
 const EAGER_MAX_DEPS = 32;
 /** States in which a task still needs its inputs (string compares of interned literals: cheap). */
@@ -111,9 +114,15 @@ class TaskRecord {
   }
 }
 
+/**
+ * A worker as the core sees it. Counters rather than sets of tasks: they change for every
+ * task, while the sets would only be read when a worker dies (then the core scans its tasks).
+ */
 class WorkerRecord {
-  readonly processing = new Set<TaskRecord>();
-  readonly hasWhat = new Set<TaskRecord>();
+  /** Tasks assigned here and not finished. */
+  nprocessing = 0;
+  /** Results held here. */
+  nkeys = 0;
   /** Tasks here whose dependents were not placed yet because the worker's queue was full. */
   frontier: TaskRecord[] = [];
   nbytes = 0;
@@ -170,17 +179,21 @@ export class SchedulerCore {
       this.events.emit({ type: "worker-removed", worker: id, reason: detail ? `${reason}: ${detail}` : reason });
     }
 
-    const processing = [...ws.processing];
-    ws.processing.clear();
-    for (const ts of processing) ts.processingOn = null;
-
-    // Results that existed only on this worker are lost.
+    const processing: TaskRecord[] = [];
     const lost: TaskRecord[] = [];
-    for (const ts of ws.hasWhat) {
-      ts.whoHas = ts.whoHas.filter((w) => w !== ws);
-      if (ts.whoHas.length === 0 && ts.state === "memory") lost.push(ts);
+    for (const ts of this.tasks.values()) {
+      if (ts.processingOn === ws) {
+        ts.processingOn = null;
+        processing.push(ts);
+      }
+      // Results that existed only on this worker are lost.
+      if (ts.whoHas.includes(ws)) {
+        ts.whoHas = ts.whoHas.filter((w) => w !== ws);
+        if (ts.whoHas.length === 0 && ts.state === "memory") lost.push(ts);
+      }
     }
-    ws.hasWhat.clear();
+    ws.nprocessing = 0;
+    ws.nkeys = 0;
     for (const ts of lost) {
       // Dependents placed elsewhere that would have fetched this result must wait again.
       for (const dep of ts.dependents) {
@@ -303,19 +316,51 @@ export class SchedulerCore {
   }
 
   taskFinished(worker: WorkerId, key: Key, info: FinishInfo): void {
-    const ts = this.tasks.get(key);
     const ws = this.workers.get(worker);
     if (!ws) return;
+    this.finish(ws, key, info);
+    this.settle();
+  }
+
+  /**
+   * A worker's report: row `i` is `keys[i]`, failed if `failures` has row `i`. Applying a
+   * whole batch at once settles releases once instead of once per task.
+   */
+  tasksDone(
+    worker: WorkerId,
+    keys: Key[],
+    done: { nbytes: ArrayLike<number>; start: ArrayLike<number>; stop: ArrayLike<number>; failures: [number, TaskFailure][] },
+  ): void {
+    const ws = this.workers.get(worker);
+    if (!ws) return;
+    const failed = done.failures.length > 0 ? new Map(done.failures) : null;
+    const info: FinishInfo = { nbytes: 0, start: 0, stop: 0 };
+    for (let i = 0; i < keys.length; i++) {
+      const failure = failed?.get(i);
+      if (failure) {
+        this.erred(ws, keys[i]!, failure);
+        continue;
+      }
+      info.nbytes = done.nbytes[i]!;
+      info.start = done.start[i]!;
+      info.stop = done.stop[i]!;
+      this.finish(ws, keys[i]!, info);
+    }
+    this.settle();
+  }
+
+  private finish(ws: WorkerRecord, key: Key, info: FinishInfo): void {
+    const worker = ws.id;
+    const ts = this.tasks.get(key);
     if (!ts || ts.state !== "processing" || ts.processingOn !== ws) {
       // A result nobody is waiting for any more (cancelled, or computed twice): drop it.
       if (ts && ts.state === "memory") this.storeOn(ts, ws, info.nbytes);
       else this.commands.push({ op: "free", worker, key });
-      this.settle();
       return;
     }
     const ms = info.stop - info.start;
     this.avgDurationMs = this.avgDurationMs < 0 ? ms : this.avgDurationMs * 0.9 + ms * 0.1;
-    ws.processing.delete(ts);
+    ws.nprocessing--;
     ts.processingOn = null;
     this.storeOn(ts, ws, info.nbytes);
     if (this.events?.active) {
@@ -343,17 +388,21 @@ export class SchedulerCore {
     this.setState(ts, "memory");
     if (ts.wants > 0) this.commands.push({ op: "key-memory", key });
     this.releaseCandidates.push(ts);
-    this.settle();
   }
 
   taskErred(worker: WorkerId, key: Key, failure: TaskFailure): void {
-    const ts = this.tasks.get(key);
     const ws = this.workers.get(worker);
-    if (!ts || !ws || ts.state !== "processing" || ts.processingOn !== ws) return;
-    ws.processing.delete(ts);
+    if (!ws) return;
+    this.erred(ws, key, failure);
+    this.settle();
+  }
+
+  private erred(ws: WorkerRecord, key: Key, failure: TaskFailure): void {
+    const ts = this.tasks.get(key);
+    if (!ts || ts.state !== "processing" || ts.processingOn !== ws) return;
+    ws.nprocessing--;
     ts.processingOn = null;
     this.fail(ts, failure);
-    this.settle();
   }
 
   /** A worker copied `key` from another worker to run a task: it now holds a replica. */
@@ -408,15 +457,15 @@ export class SchedulerCore {
   /** Keys processing on a worker (for cancelling a task that will not yield). */
   processingOn(worker: WorkerId): Key[] {
     const ws = this.workers.get(worker);
-    return ws ? [...ws.processing].map((t) => t.key) : [];
+    return ws ? [...this.tasks.values()].filter((t) => t.processingOn === ws).map((t) => t.key) : [];
   }
 
   workerSummary(): { id: WorkerId; nthreads: number; processing: number; keys: number; nbytes: number }[] {
     return [...this.workers.values()].map((w) => ({
       id: w.id,
       nthreads: w.nthreads,
-      processing: w.processing.size,
-      keys: w.hasWhat.size,
+      processing: w.nprocessing,
+      keys: w.nkeys,
       nbytes: w.nbytes,
     }));
   }
@@ -539,19 +588,19 @@ export class SchedulerCore {
   }
 
   private load(ws: WorkerRecord): number {
-    return ws.processing.size / ws.nthreads;
+    return ws.nprocessing / ws.nthreads;
   }
 
   private assign(ts: TaskRecord, ws: WorkerRecord): void {
     this.startProcessing(ts, ws);
-    this.placeEagerDependents(ts, ws);
+    if (ts.dependents.length > 0) this.placeEagerDependents(ts, ws);
   }
 
   private startProcessing(ts: TaskRecord, ws: WorkerRecord): void {
     this.setState(ts, "processing");
     ts.processingOn = ws;
-    ws.processing.add(ts);
-    const deps: DepLocation[] = ts.deps.map((d) => [d.key, d.whoHas.map((w) => w.id)]);
+    ws.nprocessing++;
+    const deps: DepLocation[] = ts.deps.length === 0 ? NO_DEPS : ts.deps.map((d) => [d.key, d.whoHas.map((w) => w.id)]);
     this.commands.push({ op: "run", worker: ws.id, spec: { key: ts.key, task: ts.task, priority: ts.priority, deps } });
     if (this.events?.active) {
       this.events.emit({ type: "task-assigned", key: ts.key, prefix: ts.prefix, worker: ws.id });
@@ -567,7 +616,7 @@ export class SchedulerCore {
     const capacity = this.slotsPerThread() * ws.nthreads;
     const work = [first];
     while (work.length > 0) {
-      if (ws.processing.size >= capacity) {
+      if (ws.nprocessing >= capacity) {
         // Queue full: continue from here when results come back, so sending the next part
         // of a long chain overlaps with running the current one.
         for (const t of work) ws.frontier.push(t);
@@ -593,7 +642,7 @@ export class SchedulerCore {
   /** Take a processing task back from its worker (its inputs were lost); it waits again. */
   private unassign(ts: TaskRecord): void {
     const ws = ts.processingOn!;
-    ws.processing.delete(ts);
+    ws.nprocessing--;
     ts.processingOn = null;
     this.commands.push({ op: "abandon", worker: ws.id, key: ts.key });
     ts.state = "waiting"; // stays active: counters unchanged
@@ -607,7 +656,7 @@ export class SchedulerCore {
     if (this.workers.size === 0) return;
     const perThread = this.slotsPerThread();
     for (const ws of this.workers.values()) {
-      while (ws.frontier.length > 0 && ws.processing.size < perThread * ws.nthreads) {
+      while (ws.frontier.length > 0 && ws.nprocessing < perThread * ws.nthreads) {
         const ts = ws.frontier.pop()!;
         const here = (ts.state === "processing" && ts.processingOn === ws) || (ts.state === "memory" && ts.whoHas.includes(ws));
         if (!ts.forgotten && here) this.placeEagerDependents(ts, ws);
@@ -617,7 +666,7 @@ export class SchedulerCore {
     const byLoad = [...this.workers.values()].sort((a, b) => this.load(a) - this.load(b));
     for (const ws of byLoad) {
       const capacity = perThread * ws.nthreads;
-      while (ws.processing.size < capacity && this.queue.size > 0) {
+      while (ws.nprocessing < capacity && this.queue.size > 0) {
         const ts = this.queue.pop()!;
         if (ts.state !== "queued") continue; // cancelled while queued
         this.assign(ts, ws);
@@ -629,14 +678,14 @@ export class SchedulerCore {
   /** Queue depth per thread: enough queued work to hide a round trip, no more (memory). */
   private slotsPerThread(): number {
     if (this.avgDurationMs < 0) return 8;
-    return Math.max(2, Math.min(1024, Math.ceil(this.queueTargetMs / Math.max(this.avgDurationMs, 0.001))));
+    return Math.max(2, Math.min(2048, Math.ceil(this.queueTargetMs / Math.max(this.avgDurationMs, 0.001))));
   }
 
   private storeOn(ts: TaskRecord, ws: WorkerRecord, nbytes: number): void {
     ts.nbytes = nbytes;
     if (!ts.whoHas.includes(ws)) {
       ts.whoHas.push(ws);
-      ws.hasWhat.add(ts);
+      ws.nkeys++;
       ws.nbytes += nbytes;
     }
   }
@@ -649,7 +698,7 @@ export class SchedulerCore {
       if (ts.state === "erred") continue;
       if (ts.state === "processing" && ts.processingOn) {
         const ws = ts.processingOn;
-        ws.processing.delete(ts);
+        ws.nprocessing--;
         ts.processingOn = null;
         this.commands.push({ op: "abandon", worker: ws.id, key: ts.key });
       }
@@ -698,7 +747,7 @@ export class SchedulerCore {
     switch (ts.state) {
       case "memory":
         for (const ws of ts.whoHas) {
-          ws.hasWhat.delete(ts);
+          ws.nkeys--;
           ws.nbytes -= ts.nbytes;
           this.commands.push({ op: "free", worker: ws.id, key: ts.key });
         }
@@ -707,7 +756,7 @@ export class SchedulerCore {
         break;
       case "processing":
         this.commands.push({ op: "abandon", worker: ts.processingOn!.id, key: ts.key });
-        ts.processingOn!.processing.delete(ts);
+        ts.processingOn!.nprocessing--;
         ts.processingOn = null;
         this.cancelled(ts);
         break;

@@ -213,12 +213,7 @@ export class Scheduler implements TransportHandler {
 
   report(worker: WorkerId, keys: Key[], done: CompletionBatch, transfers: TransferReport[]): void {
     for (const t of transfers) this.core.transferred(worker, t.key, t.from, t.nbytes, t.start, t.stop);
-    const failed = new Map(done.failures);
-    for (let i = 0; i < keys.length; i++) {
-      const failure = failed.get(i);
-      if (failure) this.core.taskErred(worker, keys[i]!, failure);
-      else this.core.taskFinished(worker, keys[i]!, { nbytes: done.nbytes[i]!, start: done.start[i]!, stop: done.stop[i]! });
-    }
+    this.core.tasksDone(worker, keys, done);
     this.flush();
   }
 

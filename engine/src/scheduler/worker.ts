@@ -30,7 +30,7 @@ import { sizeof } from "./sizeof.js";
 /** Longest stretch of task running before reporting and reading new messages. */
 const SLICE_MS = 4;
 /** Report after this many completions even inside a slice, so the scheduler can refill early. */
-const REPORT_EVERY = 256;
+const REPORT_EVERY = 512;
 
 interface LocalTask {
   key: Key;

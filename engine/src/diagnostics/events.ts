@@ -170,8 +170,15 @@ export class EventStream implements AsyncIterableIterator<TesseraEvent> {
         this.head = 0;
       }
     });
-    signal?.addEventListener("abort", () => void this.return(), { once: true });
+    if (signal?.aborted) void this.return();
+    else if (signal) {
+      const onAbort = (): void => void this.return();
+      signal.addEventListener("abort", onAbort, { once: true });
+      this.detachSignal = () => signal.removeEventListener("abort", onAbort);
+    }
   }
+
+  private detachSignal: (() => void) | null = null;
 
   next(): Promise<IteratorResult<TesseraEvent>> {
     if (this.head < this.queue.length) {
@@ -185,6 +192,7 @@ export class EventStream implements AsyncIterableIterator<TesseraEvent> {
     if (!this.closed) {
       this.closed = true;
       this.unsubscribe();
+      this.detachSignal?.();
       this.wake?.({ value: undefined, done: true });
       this.wake = null;
     }

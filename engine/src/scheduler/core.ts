@@ -242,13 +242,32 @@ export class SchedulerCore {
    * already in memory, e.g. persisted collections or futures.
    */
   updateGraph(graph: Graph, wanted: Key[], priorities?: Map<Key, number>): void {
+    // Validate everything first, so a rejected graph leaves the core exactly as it was.
+    const known = (key: Key): boolean => graph.has(key) || this.tasks.has(key);
+    const depsOf = new Map<Key, Key[]>();
+    for (const [key, task] of graph) {
+      if (this.tasks.has(key)) continue;
+      const deps = taskDependencies(task);
+      for (const depKey of deps) {
+        if (!known(depKey)) {
+          throw new Error(
+            `Task ${key} depends on ${depKey}, which is neither in the graph nor held by the scheduler ` +
+              `(was its future released?).`,
+          );
+        }
+      }
+      depsOf.set(key, deps);
+    }
+    for (const key of wanted) {
+      if (!known(key)) throw new Error(`Wanted key ${key} is not in the graph.`);
+    }
+
     const gen = ++this.generation;
     const added: TaskRecord[] = [];
     let index = 0;
     for (const [key, task] of graph) {
-      const existing = this.tasks.get(key);
       index++;
-      if (existing) continue;
+      if (this.tasks.has(key)) continue;
       // Generation first, then the graph's static order: earlier submissions run first.
       const p = gen * 2 ** 32 + (priorities?.get(key) ?? index);
       const ts = new TaskRecord(key, task, p);
@@ -256,22 +275,12 @@ export class SchedulerCore {
       added.push(ts);
     }
     for (const ts of added) {
-      for (const depKey of taskDependencies(ts.task)) {
-        const dep = this.tasks.get(depKey);
-        if (!dep) {
-          for (const t of added) this.tasks.delete(t.key);
-          throw new Error(
-            `Task ${ts.key} depends on ${depKey}, which is neither in the graph nor held by the scheduler ` +
-              `(was its future released?).`,
-          );
-        }
+      for (const depKey of depsOf.get(ts.key)!) {
+        const dep = this.tasks.get(depKey)!;
         ts.deps.push(dep);
         dep.dependents.push(ts);
         dep.liveDependents++;
       }
-    }
-    for (const key of wanted) {
-      if (!this.tasks.has(key)) throw new Error(`Wanted key ${key} is not in the graph.`);
     }
     if (this.events?.active) this.events.emit({ type: "graph-submitted", ntasks: added.length, keys: wanted });
 
@@ -412,8 +421,9 @@ export class SchedulerCore {
     if (this.events?.active) {
       this.events.record({ type: "transfer", key, from, to: worker, nbytes, start, stop, time: stop });
     }
-    if (!ts || !ws) return;
-    if (ts.state === "memory") this.storeOn(ts, ws, nbytes);
+    if (!ws) return;
+    // A copy of something forgotten meanwhile must still be freed on the worker.
+    if (ts?.state === "memory") this.storeOn(ts, ws, nbytes);
     else this.commands.push({ op: "free", worker, key });
   }
 
@@ -640,15 +650,23 @@ export class SchedulerCore {
   }
 
   /** Take a processing task back from its worker (its inputs were lost); it waits again. */
-  private unassign(ts: TaskRecord): void {
-    const ws = ts.processingOn!;
-    ws.nprocessing--;
-    ts.processingOn = null;
-    this.commands.push({ op: "abandon", worker: ws.id, key: ts.key });
-    ts.state = "waiting"; // stays active: counters unchanged
-    let missing = 0;
-    for (const dep of ts.deps) if (dep.state !== "memory") missing++;
-    ts.waitingOn = missing;
+  private unassign(root: TaskRecord): void {
+    const ws = root.processingOn!;
+    // Dependents placed eagerly on the same worker expect this task's result there: they
+    // come back too, and are placed again once it is.
+    const stack = [root];
+    while (stack.length > 0) {
+      const ts = stack.pop()!;
+      if (ts.state !== "processing" || ts.processingOn !== ws) continue;
+      ws.nprocessing--;
+      ts.processingOn = null;
+      this.commands.push({ op: "abandon", worker: ws.id, key: ts.key });
+      ts.state = "waiting"; // stays active: counters unchanged
+      let missing = 0;
+      for (const dep of ts.deps) if (dep.state !== "memory") missing++;
+      ts.waitingOn = missing;
+      for (const d of ts.dependents) if (d.state === "processing" && d.processingOn === ws) stack.push(d);
+    }
   }
 
   /** Hand queued root tasks to workers with free slots, one worker's batch at a time. */

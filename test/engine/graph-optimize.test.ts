@@ -22,6 +22,9 @@ import {
   type TaskNode,
 } from "@tessera/engine/internal";
 
+/** A call fused into its reader, carrying its original key. */
+const step = (key: string, node: TaskNode): TaskNode => ({ ...node, key }) as TaskNode;
+
 // A tiny evaluator for checking what graphs compute; the schedulers have their own.
 // It counts calls so tests can tell when work is repeated.
 let calls = 0;
@@ -155,7 +158,7 @@ describe("inline", () => {
     ]);
     const out = inline(g, ["a", "b"], { fns: new Set(["getitem"]) });
     expect(out.has("first")).toBe(false);
-    expect(out.get("a")).toEqual(call(inc, call(getitem, ref("pairs"), lit(0))));
+    expect(out.get("a")).toEqual(call(inc, step("first", call(getitem, ref("pairs"), lit(0)))));
     expect(evaluate(out, ["a", "b"])).toEqual([11, -10]);
     // Without the name in `fns`, getitem stays a task.
     expect(inline(g, ["a", "b"]).has("first")).toBe(true);
@@ -200,7 +203,8 @@ describe("fuseLinear", () => {
     ]);
     const out = fuseLinear(g, ["d"]);
     expect([...out.keys()]).toEqual(["d"]);
-    expect(out.get("d")).toEqual(call(inc, call(neg, call(inc, lit(1)))));
+    // Fused steps keep their own keys, so an error still names the step that threw.
+    expect(out.get("d")).toEqual(call(inc, step("c", call(neg, step("b", call(inc, lit(1)))))));
     expect(evaluate(out, ["d"])).toEqual(evaluate(g, ["d"]));
   });
 
@@ -213,7 +217,7 @@ describe("fuseLinear", () => {
     ]);
     const out = fuseLinear(g, ["b", "d"]);
     expect([...out.keys()]).toEqual(["b", "d"]);
-    expect(out.get("d")).toEqual(call(inc, call(neg, ref("b"))));
+    expect(out.get("d")).toEqual(call(inc, step("c", call(neg, ref("b")))));
     expect(evaluate(out, ["b", "d"])).toEqual([2, -1]);
   });
 

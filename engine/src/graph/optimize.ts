@@ -7,7 +7,7 @@
  * a scheduler round trip, however small its work.
  */
 import { fuseBlockwise, type HighLevelGraph } from "./hlg.js";
-import { type Graph, type Key, type Task, type TaskNode, substituteRefs, taskDependencies } from "./task.js";
+import { type Graph, type Key, type Task, type TaskNode, asFusedStep, substituteRefs, taskDependencies } from "./task.js";
 
 /** Options of `optimize` and `optimizeHighLevel`. */
 export interface OptimizeOptions {
@@ -160,7 +160,7 @@ export function inline(graph: Graph, keys: Key[], opts: { fns?: Set<string> } = 
   for (const key of toposort(graph)) {
     const original = graph.get(key)!;
     const task = substituteRefs(original, (k) => replacement.get(k));
-    if (inlinable(key, original, task)) replacement.set(key, task);
+    if (inlinable(key, original, task)) replacement.set(key, asFusedStep(key, task));
     else rewritten.set(key, task);
   }
   const out: Graph = new Map();
@@ -239,7 +239,7 @@ export function fuseLinear(graph: Graph, keys: Key[], opts: { maxLength?: number
         absorbed.add(key);
         const inner = task;
         const from = key;
-        task = substituteRefs(graph.get(to)!, (k) => (k === from ? inner : undefined));
+        task = substituteRefs(graph.get(to)!, (k) => (k === from ? asFusedStep(from, inner) : undefined));
         length++;
       }
       key = to;

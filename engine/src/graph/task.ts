@@ -34,7 +34,8 @@ export type TaskNode =
   | { t: "lit"; value: unknown }
   | { t: "list"; items: TaskNode[] }
   | { t: "dict"; keys: string[]; values: TaskNode[] }
-  | { t: "call"; fn: FnRef; args: TaskNode[] };
+  /** `key`: the original key of a task fused into this one, so its errors still name it. */
+  | { t: "call"; fn: FnRef; args: TaskNode[]; key?: Key };
 
 /** A task is a node: usually a call, sometimes a literal (scattered data) or an alias. */
 export type Task = TaskNode;
@@ -99,9 +100,16 @@ export function substituteRefs(task: Task, replace: (key: Key) => TaskNode | und
       return { t: "list", items: task.items.map((n) => substituteRefs(n, replace)) };
     case "dict":
       return { t: "dict", keys: task.keys, values: task.values.map((n) => substituteRefs(n, replace)) };
-    case "call":
-      return { t: "call", fn: task.fn, args: task.args.map((n) => substituteRefs(n, replace)) };
+    case "call": {
+      const args = task.args.map((n) => substituteRefs(n, replace));
+      return task.key === undefined ? { t: "call", fn: task.fn, args } : { t: "call", fn: task.fn, args, key: task.key };
+    }
   }
+}
+
+/** The task to put in place of a reference to `key` when fusing it into a reader. */
+export function asFusedStep(key: Key, task: Task): TaskNode {
+  return task.t === "call" && task.key === undefined ? { ...task, key } : task;
 }
 
 /** Dependencies of every key of a graph (only keys inside the graph or given as external). */

@@ -30,6 +30,8 @@ export interface TaskFailure {
   name: string;
   message: string;
   stack?: string;
+  /** The fused step that threw, when it is not the task itself (see TaskNode `key`). */
+  origin?: Key;
 }
 
 /** Where a dependency can be read from: the workers holding it (empty: computed locally first). */

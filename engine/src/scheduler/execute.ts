@@ -20,6 +20,20 @@ export function resolveFunction(fn: FnRef, ctx: ExecutionContext): Fn {
   return ctx.resolveSource?.(fn) ?? compileFunction(fn);
 }
 
+/** Property on a thrown error naming the fused step that threw (innermost wins). */
+export const ORIGIN_KEY = "tesseraTaskKey";
+
+function tagOrigin(err: unknown, key: Key): unknown {
+  if (err !== null && typeof err === "object" && !(ORIGIN_KEY in err)) {
+    try {
+      (err as Record<string, unknown>)[ORIGIN_KEY] = key;
+    } catch {
+      // frozen error objects keep their own identity
+    }
+  }
+  return err;
+}
+
 const isThenable = (v: unknown): v is PromiseLike<unknown> =>
   v !== null && (typeof v === "object" || typeof v === "function") && typeof (v as { then?: unknown }).then === "function";
 
@@ -46,10 +60,23 @@ export function evaluate(node: TaskNode, ctx: ExecutionContext): unknown {
       );
     case "call": {
       const fn = resolveFunction(node.fn, ctx);
-      return settleAll(
-        node.args.map((n) => evaluate(n, ctx)),
-        (args) => fn(...args),
-      );
+      if (node.key === undefined) {
+        return settleAll(
+          node.args.map((n) => evaluate(n, ctx)),
+          (args) => fn(...args),
+        );
+      }
+      // A step fused into a bigger task: errors keep naming the step that threw.
+      const key = node.key;
+      try {
+        const out = settleAll(
+          node.args.map((n) => evaluate(n, ctx)),
+          (args) => fn(...args),
+        );
+        return isThenable(out) ? Promise.resolve(out).catch((err: unknown) => Promise.reject(tagOrigin(err, key))) : out;
+      } catch (err) {
+        throw tagOrigin(err, key);
+      }
     }
   }
 }

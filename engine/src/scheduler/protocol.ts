@@ -7,6 +7,7 @@ import type { MessagePort } from "node:worker_threads";
 import type { WorkerId } from "../diagnostics/events.js";
 import type { Key } from "../graph/task.js";
 import type { DepLocation, TaskFailure } from "./core.js";
+import { ORIGIN_KEY } from "./execute.js";
 import type { Task } from "../graph/task.js";
 
 /**
@@ -74,7 +75,14 @@ export interface WorkerInit {
 /** Turn anything thrown into a failure that crosses threads. */
 export function toFailure(err: unknown): TaskFailure {
   if (err instanceof Error) {
-    return { kind: "error", name: err.name, message: err.message, ...(err.stack ? { stack: err.stack } : {}) };
+    const origin = (err as unknown as Record<string, unknown>)[ORIGIN_KEY];
+    return {
+      kind: "error",
+      name: err.name,
+      message: err.message,
+      ...(err.stack ? { stack: err.stack } : {}),
+      ...(typeof origin === "string" ? { origin } : {}),
+    };
   }
   return { kind: "error", name: "Error", message: typeof err === "string" ? err : safeString(err) };
 }

@@ -65,6 +65,7 @@ export function errorFor(requested: Key, failure: TaskFailure, blame: Key): Erro
     case "lost":
       return new LostDataError(blame, failure.message);
     default:
-      return new TaskError(blame, requested, failure.name, failure.message, failure.stack);
+      // The step that threw, even when optimization fused it into a bigger task.
+      return new TaskError(failure.origin ?? blame, requested, failure.name, failure.message, failure.stack);
   }
 }

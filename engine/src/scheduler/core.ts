@@ -66,6 +66,13 @@ export interface CoreOptions {
   queueTargetMs?: number;
 }
 
+/**
+ * The empty list every task starts with for inputs, readers and holders: most tasks have
+ * none of one of them, and three fresh arrays per task is most of a big graph's garbage.
+ * Frozen, so a stray push fails loudly instead of corrupting every task.
+ */
+const NONE = Object.freeze([]) as unknown as never[];
+
 /** Shared by every task without inputs (never mutated). */
 const NO_DEPS: DepLocation[] = [];
 
@@ -76,13 +83,13 @@ const isActive = (s: TaskState): boolean => s === "processing" || s === "waiting
 
 class TaskRecord {
   private _prefix: string | null = null;
-  deps: TaskRecord[] = [];
+  deps: readonly TaskRecord[] = NONE;
   /**
    * Tasks reading this one. An array, not a Set: most tasks have one or two dependents and
    * this is the hottest allocation. Forgotten dependents stay until `liveDependents` says
    * the list can be dropped; they are inert (never active again).
    */
-  dependents: TaskRecord[] = [];
+  dependents: TaskRecord[] = NONE as TaskRecord[];
   liveDependents = 0;
   forgotten = false;
   state: TaskState = "released";
@@ -93,7 +100,7 @@ class TaskRecord {
   /** Clients holding this key (futures, computes in progress). */
   wants = 0;
   /** Workers holding the result; usually one, so a small array. */
-  whoHas: WorkerRecord[] = [];
+  whoHas: WorkerRecord[] = NONE as WorkerRecord[];
   processingOn: WorkerRecord | null = null;
   nbytes = 0;
   /** Worker deaths this task was running at. */
@@ -246,7 +253,7 @@ export class SchedulerCore {
   updateGraph(graph: Graph, wanted: Key[], priorities?: Map<Key, number>): void {
     // Validate everything first, so a rejected graph leaves the core exactly as it was.
     const known = (key: Key): boolean => graph.has(key) || this.tasks.has(key);
-    const depsOf = new Map<Key, Key[]>();
+    const fresh: [Key, Task, Key[]][] = [];
     for (const [key, task] of graph) {
       if (this.tasks.has(key)) continue;
       const deps = taskDependencies(task);
@@ -258,29 +265,31 @@ export class SchedulerCore {
           );
         }
       }
-      depsOf.set(key, deps);
+      fresh.push([key, task, deps]);
     }
     for (const key of wanted) {
       if (!known(key)) throw new Error(`Wanted key ${key} is not in the graph.`);
     }
 
     const gen = ++this.generation;
-    const added: TaskRecord[] = [];
-    let index = 0;
-    for (const [key, task] of graph) {
-      index++;
-      if (this.tasks.has(key)) continue;
+    const added: TaskRecord[] = new Array(fresh.length);
+    for (let i = 0; i < fresh.length; i++) {
+      const [key, task] = fresh[i]!;
       // Generation first, then the graph's static order: earlier submissions run first.
-      const p = gen * 2 ** 32 + (priorities?.get(key) ?? index);
+      const p = gen * 2 ** 32 + (priorities?.get(key) ?? i);
       const ts = new TaskRecord(key, task, p);
       this.tasks.set(key, ts);
-      added.push(ts);
+      added[i] = ts;
     }
-    for (const ts of added) {
-      for (const depKey of depsOf.get(ts.key)!) {
-        const dep = this.tasks.get(depKey)!;
-        ts.deps.push(dep);
-        dep.dependents.push(ts);
+    for (let i = 0; i < fresh.length; i++) {
+      const depKeys = fresh[i]![2];
+      if (depKeys.length === 0) continue;
+      const ts = added[i]!;
+      const deps = depKeys.map((k) => this.tasks.get(k)!);
+      ts.deps = deps;
+      for (const dep of deps) {
+        if (dep.dependents === NONE) dep.dependents = [ts];
+        else dep.dependents.push(ts);
         dep.liveDependents++;
       }
     }
@@ -704,7 +713,8 @@ export class SchedulerCore {
   private storeOn(ts: TaskRecord, ws: WorkerRecord, nbytes: number): void {
     ts.nbytes = nbytes;
     if (!ts.whoHas.includes(ws)) {
-      ts.whoHas.push(ws);
+      if (ts.whoHas === NONE) ts.whoHas = [ws];
+      else ts.whoHas.push(ws);
       ws.nkeys++;
       ws.nbytes += nbytes;
     }
@@ -771,7 +781,7 @@ export class SchedulerCore {
           ws.nbytes -= ts.nbytes;
           this.commands.push({ op: "free", worker: ws.id, key: ts.key });
         }
-        ts.whoHas = [];
+        ts.whoHas = NONE as WorkerRecord[];
         this.setState(ts, "released");
         break;
       case "processing":
@@ -793,9 +803,9 @@ export class SchedulerCore {
     if ((ts.state === "released" || ts.state === "erred") && ts.wants === 0 && ts.liveDependents === 0) {
       this.tasks.delete(ts.key);
       ts.forgotten = true;
-      ts.dependents = [];
+      ts.dependents = NONE as TaskRecord[];
       for (const dep of ts.deps) {
-        if (--dep.liveDependents === 0) dep.dependents = [];
+        if (--dep.liveDependents === 0) dep.dependents = NONE as TaskRecord[];
         this.releaseCandidates.push(dep);
       }
     }

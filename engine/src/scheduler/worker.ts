@@ -61,8 +61,11 @@ const tasks = new Map<Key, LocalTask>();
 const waiters = new Map<Key, LocalTask[]>();
 const ready = new MinHeap<LocalTask>();
 const peers = new Map<WorkerId, MessagePort>();
-/** Inputs being fetched, so two tasks needing the same input fetch it once. */
-const fetching = new Set<Key>();
+/**
+ * Inputs being fetched, with the other workers known to hold them, so two tasks needing the
+ * same input fetch it once and a fetch from a worker that dies is retried from another.
+ */
+const fetching = new Map<Key, WorkerId[]>();
 const pendingFetches = new Map<number, { from: WorkerId; keys: Key[]; start: number }>();
 let fetchId = 0;
 
@@ -109,10 +112,17 @@ port.on("message", (msg: ToWorker) => {
       peers.get(msg.worker)?.close();
       peers.delete(msg.worker);
       for (const [id, f] of pendingFetches) {
-        if (f.from === msg.worker) {
-          pendingFetches.delete(id);
-          for (const key of f.keys) fetching.delete(key);
+        if (f.from !== msg.worker) continue;
+        pendingFetches.delete(id);
+        // Ask another holder; with none left the input is lost, and the scheduler takes the
+        // waiting tasks back to recompute it.
+        const retry: [Key, WorkerId[]][] = [];
+        for (const key of f.keys) {
+          const others = (fetching.get(key) ?? []).filter((h) => h !== msg.worker && peers.has(h));
+          fetching.delete(key);
+          if (others.length > 0) retry.push([key, others]);
         }
+        requestFetches(retry);
       }
       return;
   }
@@ -131,7 +141,7 @@ function accept(key: Key, seq: number, priority: number, spec: Task, deps: DepLo
     ready.push(task, priority);
     return;
   }
-  let toFetch: Map<WorkerId, Key[]> | null = null;
+  let toFetch: [Key, WorkerId[]][] | null = null;
   for (const [dep, holders] of deps) {
     if (data.has(dep)) continue;
     task.missing++;
@@ -141,22 +151,28 @@ function accept(key: Key, seq: number, priority: number, spec: Task, deps: DepLo
     // No holders: the input is being computed here, and `wake` will release this task.
     if (holders.length === 0 || fetching.has(dep)) continue;
     const remote = holders.filter((h) => h !== init.id && peers.has(h));
-    if (remote.length > 0) {
-      toFetch ??= new Map();
-      // Spread load over replicas: pick a holder by the key's position.
-      const from = remote[dep.length % remote.length]!;
-      fetching.add(dep);
-      let keys = toFetch.get(from);
-      if (!keys) toFetch.set(from, (keys = []));
-      keys.push(dep);
-    }
+    if (remote.length > 0) (toFetch ??= []).push([dep, remote]);
   }
-  if (toFetch) for (const [from, keys] of toFetch) {
+  if (toFetch) requestFetches(toFetch);
+  if (task.missing === 0) ready.push(task, priority);
+}
+
+/** Fetch inputs from peers, one message per peer; `holders` are candidates, best first. */
+function requestFetches(wanted: [Key, WorkerId[]][]): void {
+  const byPeer = new Map<WorkerId, Key[]>();
+  for (const [key, holders] of wanted) {
+    // Spread load over replicas: pick a holder by the key's length.
+    const from = holders[key.length % holders.length]!;
+    fetching.set(key, holders);
+    let keys = byPeer.get(from);
+    if (!keys) byPeer.set(from, (keys = []));
+    keys.push(key);
+  }
+  for (const [from, keys] of byPeer) {
     const id = ++fetchId;
     pendingFetches.set(id, { from, keys, start: now() });
     peers.get(from)!.postMessage({ type: "fetch", id, keys } satisfies PeerMessage);
   }
-  if (task.missing === 0) ready.push(task, priority);
 }
 
 function abandon(key: Key): void {

@@ -122,6 +122,15 @@ function runPytest({ tmp }) {
   return counts;
 }
 
+/** @returns {Counts} Lint counts as one check: clean code passes, any eslint error fails it. */
+function runLint() {
+  const eslint = join(ROOT, "node_modules", "eslint", "bin", "eslint.js");
+  const paths = ["engine/src", "kernel/src", "labextension/src", "test", "scripts", "bench"].filter((p) => existsSync(join(ROOT, p)));
+  const outcome = runCommand(process.execPath, [eslint, ...paths]);
+  const ok = outcome.status === 0;
+  return { passed: ok ? 1 : 0, failed: ok ? 0 : 1, skipped: 0, notes: ok ? [] : [exitNote("eslint", outcome)] };
+}
+
 /** @returns {Counts} */
 function runBrowser() {
   // Slot for the JupyterLab UI tests (Galata/Playwright against a real lab). Until a runner
@@ -137,6 +146,7 @@ const SUITES = [
   { name: "jest", present: () => true, run: runJest },
   { name: "python", present: () => existsSync(join(ROOT, "test", "python")), run: runPytest },
   { name: "browser", present: () => hasFiles("test/browser", /\.(spec|test)\.[cm]?[jt]s$/), run: runBrowser },
+  { name: "lint", present: () => true, run: runLint },
 ];
 
 function parseArgs(argv) {

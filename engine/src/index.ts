@@ -11,3 +11,4 @@ export { tokenize } from "./graph/tokenize.js";
 export { visualizeGraph, type VisualizeOptions } from "./graph/visualize.js";
 export type { TesseraEvent, EventType, EventStream, WorkerId } from "./diagnostics/events.js";
 export type { Key, Task, Graph, FnRef, TaskNode } from "./graph/task.js";
+export { DataFrame, Series, GroupBy, SeriesGroupBy, fromArrow, fromRecords, readParquet, type AggName, type AggRequest, type GroupByOptions, type FromOptions, type ReadParquetOptions, type Filters, type FilterOp, type FilterValue, type Predicate, type Scalar, type SeriesReduction } from "./collections/dataframe/index.js";

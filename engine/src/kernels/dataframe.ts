@@ -1,0 +1,105 @@
+/**
+ * DataFrame kernels, registered by name so every worker resolves them (DESIGN idea 1).
+ * Importing this module also registers the Arrow table codec in the thread.
+ *
+ * Every partition kernel takes the partition (an Arrow table) first and returns a table whose
+ * columns are single chunks in shared memory. Collections compute their metadata by running
+ * the same kernel on an empty table, as Dask runs operations on `_meta`.
+ */
+import type { Data, Table } from "apache-arrow";
+import { tableFromWire, type TableWire } from "../collections/dataframe/arrow-codec.js";
+import { readParquetPart, type ParquetPartSpec } from "../io/parquet-decode.js";
+import { concatTables, gatherData, tableColumns, tableFromData } from "./dataframe-arrow.js";
+import { columnLookup, evaluateExpr, evaluateMask, type Expr } from "./dataframe-expr.js";
+import {
+  type AggSpec,
+  groupbyAggregate,
+  groupbyCombine,
+  groupbyPartial,
+  reduceCombine,
+  reduceFinalize,
+  reducePartial,
+  type ReductionPartial,
+} from "./dataframe-groupby.js";
+import { registerKernel } from "./registry.js";
+
+/** Which table an expression reads: 0 is the partition itself, k > 0 is `others[k - 1]`. */
+function sourceTable(table: Table, source: number, others: Table[]): Table {
+  const t = source === 0 ? table : others[source - 1];
+  if (!t) throw new Error(`Internal: expression source ${source} is missing`);
+  if (t.numRows !== table.numRows) {
+    throw new Error(
+      `Cannot align a Series of ${t.numRows} rows with a partition of ${table.numRows} rows: ` +
+        `the Series must come from a DataFrame partitioned the same way`,
+    );
+  }
+  return t;
+}
+
+function lookup(table: Table): (name: string) => Data {
+  return columnLookup(table, tableColumns(table));
+}
+
+/** Keep columns `names`, in that order. */
+export function selectColumns(table: Table, names: string[]): Table {
+  const cols = lookup(table);
+  return tableFromData(names.map((n) => [n, cols(n)]), table.numRows);
+}
+
+/** Rename columns by `mapping` (old → new); others keep their names. */
+export function renameColumns(table: Table, mapping: Record<string, string>): Table {
+  const cols = tableColumns(table);
+  return tableFromData([...cols].map(([n, d]) => [mapping[n] ?? n, d]), table.numRows);
+}
+
+/** Add or replace columns `names` with the values of `exprs` (pandas `assign`). */
+export function assignColumns(table: Table, names: string[], exprs: Expr[], sources: number[], ...others: Table[]): Table {
+  const cols = tableColumns(table);
+  const n = table.numRows;
+  const computed = exprs.map((e, i) => evaluateExpr(e, lookup(sourceTable(table, sources[i]!, others)), n));
+  const out = new Map(cols);
+  names.forEach((name, i) => out.set(name, computed[i]!));
+  return tableFromData([...out], n);
+}
+
+/** Rows where `expr` is true. */
+export function filterRows(table: Table, expr: Expr, source: number, ...others: Table[]): Table {
+  const n = table.numRows;
+  const keep = evaluateMask(expr, lookup(sourceTable(table, source, others)), n);
+  let count = 0;
+  for (let i = 0; i < n; i++) count += keep[i]!;
+  if (count === n) return table;
+  const idx = new Int32Array(count);
+  for (let i = 0, k = 0; i < n; i++) if (keep[i]) idx[k++] = i;
+  return tableFromData([...tableColumns(table)].map(([name, d]) => [name, gatherData(d, idx)]), count);
+}
+
+/** The first `n` rows. */
+export function headRows(table: Table, n: number): Table {
+  return table.numRows <= n ? table : table.slice(0, n);
+}
+
+/** A one-column table of `expr`'s values (a Series partition). */
+export function seriesPartition(table: Table, expr: Expr, name: string): Table {
+  return tableFromData([[name, evaluateExpr(expr, lookup(table), table.numRows)]], table.numRows);
+}
+
+registerKernel("dataframe.fromWire", (wire: TableWire) => tableFromWire(wire));
+registerKernel("dataframe.readParquet", (spec: ParquetPartSpec) => readParquetPart(spec));
+registerKernel("dataframe.select", selectColumns);
+registerKernel("dataframe.rename", renameColumns);
+registerKernel("dataframe.assign", assignColumns);
+registerKernel("dataframe.filter", filterRows);
+registerKernel("dataframe.head", headRows);
+registerKernel("dataframe.len", (table: Table) => table.numRows);
+registerKernel("dataframe.series", seriesPartition);
+registerKernel("dataframe.concat", (...tables: Table[]) => concatTables(tables));
+registerKernel("dataframe.headConcat", (n: number, ...tables: Table[]) => headRows(concatTables(tables), n));
+registerKernel("dataframe.reducePartial", (table: Table, expr: Expr): ReductionPartial =>
+  reducePartial(evaluateExpr(expr, lookup(table), table.numRows)),
+);
+registerKernel("dataframe.reduceCombine", reduceCombine);
+registerKernel("dataframe.reduceFinalize", reduceFinalize);
+registerKernel("dataframe.groupbyPartial", (table: Table, keys: string[], aggs: AggSpec[]) => groupbyPartial(table, keys, aggs));
+registerKernel("dataframe.groupbyCombine", groupbyCombine);
+registerKernel("dataframe.groupbyAggregate", groupbyAggregate);

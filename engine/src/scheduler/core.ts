@@ -212,6 +212,11 @@ export class SchedulerCore {
       ts.nbytes = 0;
     }
 
+    // A crash right after a task returned is blamed on that task even though it is done:
+    // rerunning it would kill the next worker too.
+    const culprit = runningKey === undefined ? undefined : this.tasks.get(runningKey);
+    if (reason === "crashed" && culprit && culprit.state !== "processing") culprit.suspicious++;
+
     for (const ts of processing) {
       const blamed = reason === "crashed" && (runningKey === undefined || runningKey === ts.key);
       if (blamed) ts.suspicious++;
@@ -232,7 +237,17 @@ export class SchedulerCore {
     // Recompute what is still needed; everything else stays released.
     for (const ts of lost) {
       if (!this.isNeeded(ts)) continue;
-      if (ts.hasLineage) this.activate([ts]);
+      if (ts.suspicious > this.allowedFailures) {
+        this.fail(ts, {
+          kind: "killed-worker",
+          name: "KilledWorker",
+          message:
+            `Task ${ts.key} finished, then its worker died, ${ts.suspicious} times ` +
+            `(allowed failures: ${this.allowedFailures}); it probably leaves something behind that crashes ` +
+            `the thread (a timer, an unhandled rejection).` +
+            (detail ? ` Last worker failure: ${detail}` : ""),
+        });
+      } else if (ts.hasLineage) this.activate([ts]);
       else
         this.fail(ts, {
           kind: "lost",

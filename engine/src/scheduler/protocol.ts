@@ -68,7 +68,7 @@ export interface WorkerInit {
   id: WorkerId;
   /** Index of the thread, for the task stream's rows. */
   thread: number;
-  /** Int32 slot the worker sets to the `seq` of the task it is running (0 when idle). */
+  /** Int32 slots: [0] the `seq` of the task running (0 when idle), [1] the last one that finished. */
   status: SharedArrayBuffer;
 }
 

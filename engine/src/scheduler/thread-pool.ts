@@ -31,12 +31,16 @@ interface PooledWorker {
   status: Int32Array;
   /** seq → key of tasks sent and not yet reported, to name the task a dying worker ran. */
   running: Map<number, Key>;
+  /** seq → key of the last tasks reported done, to blame a crash that comes just after one. */
+  recent: Map<number, Key>;
   alive: boolean;
   /** What the thread threw outside any task, or its exit code: named in KilledWorker errors. */
   lastError?: string;
 }
 
 const WORKER_URL = new URL("./worker.js", import.meta.url);
+/** How many reported tasks a worker remembers for blaming crashes. */
+const RECENT = 256;
 
 export class ThreadPool implements Transport {
   readonly kind = "threads";
@@ -185,7 +189,7 @@ export class ThreadPool implements Transport {
   private spawn(): Promise<void> {
     const thread = this.nextWorker++;
     const id: WorkerId = `worker-${thread}`;
-    const status = new SharedArrayBuffer(4);
+    const status = new SharedArrayBuffer(8);
     const init: WorkerInit = { id, thread, status };
     const worker = new Worker(WORKER_URL, {
       workerData: init,
@@ -198,6 +202,7 @@ export class ThreadPool implements Transport {
       worker,
       status: new Int32Array(status),
       running: new Map(),
+      recent: new Map(),
       alive: true,
     };
     return new Promise((resolve, reject) => {
@@ -262,8 +267,17 @@ export class ThreadPool implements Transport {
     const keys = new Array<Key>(seqs.length);
     for (let i = 0; i < seqs.length; i++) {
       const seq = seqs[i]!;
-      keys[i] = pw.running.get(seq)!;
+      const key = pw.running.get(seq)!;
+      keys[i] = key;
       pw.running.delete(seq);
+      pw.recent.set(seq, key);
+    }
+    if (pw.recent.size > RECENT) {
+      let excess = pw.recent.size - RECENT;
+      for (const seq of pw.recent.keys()) {
+        if (excess-- <= 0) break;
+        pw.recent.delete(seq);
+      }
     }
     return keys;
   }
@@ -283,7 +297,12 @@ export class ThreadPool implements Transport {
   private onDeath(pw: PooledWorker, code: number): void {
     pw.alive = false;
     this.workers.delete(pw.id);
-    const runningKey = pw.running.get(Atomics.load(pw.status, 0));
+    // The task running at the crash; if none was, the one that finished last (a timer or
+    // callback it left behind can kill the thread after it returned).
+    const running = Atomics.load(pw.status, 0);
+    const last = Atomics.load(pw.status, 1);
+    const runningKey =
+      running !== 0 ? pw.running.get(running) : (pw.recent.get(last) ?? pw.running.get(last));
     this.failRequests(pw.id);
     for (const other of this.workers.values()) {
       other.worker.postMessage({ type: "peer-lost", worker: pw.id } satisfies ToWorker);

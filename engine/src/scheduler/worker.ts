@@ -337,6 +337,8 @@ function runTask(task: LocalTask): void | Promise<void> {
 function finish(task: LocalTask, start: number, outcome: { ok: true; value: unknown } | { ok: false; err: unknown }): void {
   const { key } = task;
   const stop = now();
+  // Remembered so a crash just after a task returned (a timer it left behind) can be blamed on it.
+  Atomics.store(status, 1, task.seq);
   if (task.abandoned) return;
   tasks.delete(key);
   if (outcome.ok) {

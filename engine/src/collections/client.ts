@@ -108,23 +108,35 @@ export class Client implements SchedulerProvider {
     return this.cluster.scheduler;
   }
 
+  // Overloads rather than `fn: F | DelayedFunction<F>`: with the union, TypeScript infers
+  // `never` parameters for `function` expressions, and a DelayedFunction's own call
+  // signature (which returns a Delayed) for delayed functions.
   /** Run `fn(...args)` on a worker now; arguments may be Futures (or arrays/objects of them). */
-  submit<F extends AnyFunction>(
-    fn: F | DelayedFunction<F>,
-    ...args: SubmitArgs<Parameters<F>>
-  ): Future<Awaited<ReturnType<F>>> {
-    return this.submitWith({}, fn, ...args);
+  submit<F extends AnyFunction>(fn: DelayedFunction<F>, ...args: SubmitArgs<Parameters<F>>): Future<Awaited<ReturnType<F>>>;
+  submit<A extends unknown[], R>(fn: (...args: A) => R, ...args: NoInfer<SubmitArgs<A>>): Future<Awaited<R>>;
+  submit(fn: AnyFunction, ...args: unknown[]): Future {
+    return this.submitTask({}, fn, args);
   }
 
   /** `submit` with options (`pure`, `key`). */
   submitWith<F extends AnyFunction>(
     opts: SubmitOptions,
-    fn: F | DelayedFunction<F>,
+    fn: DelayedFunction<F>,
     ...args: SubmitArgs<Parameters<F>>
-  ): Future<Awaited<ReturnType<F>>> {
+  ): Future<Awaited<ReturnType<F>>>;
+  submitWith<A extends unknown[], R>(
+    opts: SubmitOptions,
+    fn: (...args: A) => R,
+    ...args: NoInfer<SubmitArgs<A>>
+  ): Future<Awaited<R>>;
+  submitWith(opts: SubmitOptions, fn: AnyFunction, ...args: unknown[]): Future {
+    return this.submitTask(opts, fn, args);
+  }
+
+  private submitTask(opts: SubmitOptions, fn: AnyFunction, args: unknown[]): Future {
     this.ensureOpen();
-    const fnRef = isDelayedFunction(fn) ? fn.fnRef : shipFunction(fn as AnyFunction);
-    if (!isDelayedFunction(fn)) rememberFunction(fnRef.id, fn as AnyFunction);
+    const fnRef = isDelayedFunction(fn) ? fn.fnRef : shipFunction(fn);
+    if (!isDelayedFunction(fn)) rememberFunction(fnRef.id, fn);
     const { nodes, graphs } = argsToNodes(args);
     const pure = opts.pure ?? true;
     const key = opts.key ?? `${fnRef.name.replace(/[[\]\s]/g, "_")}-${pure ? tokenize(fnRef.id, ...args) : randomUUID().replaceAll("-", "")}`;
@@ -136,13 +148,13 @@ export class Client implements SchedulerProvider {
   }
 
   /** `submit` over each item (Dask's `client.map`); several iterables are zipped. */
-  map<F extends AnyFunction>(fn: F | DelayedFunction<F>, ...iterables: Iterable<unknown>[]): Future<Awaited<ReturnType<F>>>[] {
+  map<F extends AnyFunction>(fn: DelayedFunction<F>, ...iterables: Iterable<unknown>[]): Future<Awaited<ReturnType<F>>>[];
+  map<R>(fn: (...args: never[]) => R, ...iterables: Iterable<unknown>[]): Future<Awaited<R>>[];
+  map(fn: AnyFunction, ...iterables: Iterable<unknown>[]): Future[] {
     const columns = iterables.map((it) => [...it]);
     const n = Math.min(...columns.map((c) => c.length));
-    const out: Future<Awaited<ReturnType<F>>>[] = [];
-    for (let i = 0; i < n; i++) {
-      out.push(this.submit(fn, ...(columns.map((c) => c[i]) as SubmitArgs<Parameters<F>>)));
-    }
+    const out: Future[] = [];
+    for (let i = 0; i < n; i++) out.push(this.submitTask({}, fn, columns.map((c) => c[i])));
     return out;
   }
 

@@ -35,11 +35,11 @@ export interface DelayedLike<T> extends TesseraCollection<T> {
   readonly key: Key;
 }
 type DelayedArgs<P extends unknown[]> = { [K in keyof P]: DelayedArg<P[K]> | DeepDelayed<P[K]> };
-/** Arrays and plain objects may hold Delayed values anywhere inside. */
+/** Arrays and plain objects may hold Delayed values anywhere inside, at any depth. */
 type DeepDelayed<T> = T extends readonly (infer E)[]
-  ? readonly DelayedArg<E>[]
+  ? readonly (DelayedArg<E> | DeepDelayed<E>)[]
   : T extends object
-    ? { [K in keyof T]: DelayedArg<T[K]> }
+    ? { [K in keyof T]: DelayedArg<T[K]> | DeepDelayed<T[K]> }
     : T;
 
 export class Delayed<T = unknown> implements TesseraCollection<T> {

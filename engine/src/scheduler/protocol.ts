@@ -68,7 +68,10 @@ export interface WorkerInit {
   id: WorkerId;
   /** Index of the thread, for the task stream's rows. */
   thread: number;
-  /** Int32 slots: [0] the `seq` of the task running (0 when idle), [1] the last one that finished. */
+  /**
+   * Int32 slots: [0] the `seq` of the task running (0 when idle, negative while it awaits a
+   * promise and the thread is free), [1] the last one that finished.
+   */
   status: SharedArrayBuffer;
 }
 

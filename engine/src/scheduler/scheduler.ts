@@ -199,13 +199,20 @@ export class Scheduler implements TransportHandler {
     this.ensureOpen();
     const workers = this.core.workerIds();
     if (workers.length === 0) throw new Error("No workers to scatter data to.");
-    await Promise.all(
-      entries.map(async ([key, value], i) => {
-        const worker = workers[i % workers.length]!;
-        const nbytes = await this.transport.scatter(worker, key, value);
-        this.core.addData(worker, key, nbytes);
-      }),
-    );
+    // Keep the process alive until the workers have the data (the pool idles unref'd).
+    this.inFlight++;
+    this.updateBusy();
+    try {
+      await Promise.all(
+        entries.map(async ([key, value], i) => {
+          const worker = workers[i % workers.length]!;
+          const nbytes = await this.transport.scatter(worker, key, value);
+          this.core.addData(worker, key, nbytes);
+        }),
+      );
+    } finally {
+      this.inFlight--;
+    }
     this.flush();
   }
 

@@ -210,6 +210,13 @@ export class ThreadPool implements Transport {
       worker.on("message", (msg: FromWorker) => {
         if (msg.type === "ready" && !started) {
           started = true;
+          if (this.closing) {
+            // The pool closed while this replacement was starting: never let it join.
+            pw.alive = false;
+            void worker.terminate();
+            resolve();
+            return;
+          }
           this.join(pw);
           resolve();
           return;
@@ -299,7 +306,7 @@ export class ThreadPool implements Transport {
     this.workers.delete(pw.id);
     // The task running at the crash; if none was, the one that finished last (a timer or
     // callback it left behind can kill the thread after it returned).
-    const running = Atomics.load(pw.status, 0);
+    const running = Math.abs(Atomics.load(pw.status, 0));
     const last = Atomics.load(pw.status, 1);
     const runningKey =
       running !== 0 ? pw.running.get(running) : (pw.recent.get(last) ?? pw.running.get(last));

@@ -39,6 +39,8 @@ interface LocalTask {
   task: Task;
   missing: number;
   abandoned: boolean;
+  /** Set while the task awaits a promise: abandoning it stops the wait at once. */
+  stopWaiting?: () => void;
 }
 
 /** Completions since the last report, kept as columns (see CompletionBatch). */
@@ -181,6 +183,7 @@ function abandon(key: Key): void {
     task.abandoned = true;
     tasks.delete(key);
     report.dropped.push(task.seq);
+    task.stopWaiting?.();
   }
 }
 
@@ -295,7 +298,10 @@ async function drain(): Promise<void> {
   while (ready.size > 0) {
     const task = ready.pop()!;
     if (task.abandoned) continue;
-    await runTask(task);
+    // Only asynchronous tasks are awaited: an `await` per synchronous task would cost a
+    // microtask turn each.
+    const pending = runTask(task);
+    if (pending) await pending;
     if (report.seqs.length >= REPORT_EVERY) flush();
     if (performance.now() - sliceStart > SLICE_MS) {
       flush();
@@ -319,16 +325,18 @@ function runTask(task: LocalTask): void | Promise<void> {
     return;
   }
   if (isThenable(result)) {
-    return Promise.resolve(result).then(
-      (value) => {
-        Atomics.store(status, 0, 0);
-        finish(task, start, { ok: true, value });
-      },
-      (err: unknown) => {
-        Atomics.store(status, 0, 0);
-        finish(task, start, { ok: false, err });
-      },
+    // Awaiting leaves the thread responsive: a negative seq tells the pool this task can be
+    // abandoned without terminating the thread.
+    Atomics.store(status, 0, -task.seq);
+    const abandoned = new Promise<void>((resolve) => (task.stopWaiting = resolve));
+    const settled = Promise.resolve(result).then(
+      (value) => finish(task, start, { ok: true, value }),
+      (err: unknown) => finish(task, start, { ok: false, err }),
     );
+    return Promise.race([settled, abandoned]).then(() => {
+      task.stopWaiting = undefined;
+      Atomics.store(status, 0, 0);
+    });
   }
   Atomics.store(status, 0, 0);
   finish(task, start, { ok: true, value: result });

@@ -3,6 +3,7 @@
  * futures, and tasks that never yield (only terminating their thread stops them).
  */
 import { delayed, compute, Client, CancelledError, type Future, type TesseraEvent } from "@tessera/engine";
+import { eventually } from "./helpers.js";
 
 let client: Client;
 
@@ -16,14 +17,6 @@ afterAll(async () => {
   await client.close();
 });
 
-/** Poll until `cond` holds; fails with `what` after `ms`. Not a timing assertion. */
-async function eventually(what: string, cond: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`still waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const since = (n: number): TesseraEvent[] => client.eventHistory().slice(n);

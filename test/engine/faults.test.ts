@@ -14,6 +14,7 @@ import {
   type LocalClusterOptions,
   type TesseraEvent,
 } from "@tessera/engine";
+import { eventually } from "./helpers.js";
 
 /** A client for one test, closed however the test ends. */
 async function withClient(opts: LocalClusterOptions, body: (client: Client) => Promise<void>): Promise<void> {
@@ -28,14 +29,6 @@ async function withClient(opts: LocalClusterOptions, body: (client: Client) => P
   }
 }
 
-/** Poll until `cond` holds; fails the test with `what` after `ms`. Not a timing assertion. */
-async function eventually(what: string, cond: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`still waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 type WorkerRemoved = Extract<TesseraEvent, { type: "worker-removed" }>;
 const removals = (c: Client): WorkerRemoved[] =>

@@ -67,26 +67,21 @@ export function taskDependencies(task: Task): Key[] {
     }
   }
   const seen = new Set<Key>();
-  const walk = (node: TaskNode): void => {
-    switch (node.t) {
-      case "ref":
-        seen.add(node.key);
-        return;
-      case "lit":
-        return;
-      case "list":
-        node.items.forEach(walk);
-        return;
-      case "dict":
-        node.values.forEach(walk);
-        return;
-      case "call":
-        node.args.forEach(walk);
-        return;
-    }
-  };
-  walk(task);
+  walkTask(task, (node) => {
+    if (node.t === "ref") seen.add(node.key);
+  });
   return [...seen];
+}
+
+/** Visit every node of a task tree, parents before children, arguments in order. */
+export function walkTask(task: TaskNode, visit: (node: TaskNode) => void): void {
+  const stack: TaskNode[] = [task];
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    visit(node);
+    const children = node.t === "call" ? node.args : node.t === "list" ? node.items : node.t === "dict" ? node.values : null;
+    if (children) for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]!);
+  }
 }
 
 /** Replace refs in a task tree; `replace` returns the node to put instead (or undefined to keep). */

@@ -9,7 +9,7 @@
  * graph always gives the same picture and tests can compare text.
  */
 import type { Graphviz } from "@hpcc-js/wasm-graphviz";
-import { keyPrefix, taskDependencies, type Graph, type Key, type TaskNode } from "./task.js";
+import { keyPrefix, taskDependencies, walkTask, type Graph, type Key, type TaskNode } from "./task.js";
 import { order } from "./order.js";
 
 /** Scheduler states a live view can colour. */
@@ -206,23 +206,9 @@ function dataLabel(key: Key): string {
  */
 function taskLabel(task: TaskNode): { name: string; fused: number; chain: string[] } {
   const chain: string[] = [];
-  const walk = (node: TaskNode): void => {
-    switch (node.t) {
-      case "call":
-        chain.push(node.fn.name);
-        node.args.forEach(walk);
-        return;
-      case "list":
-        node.items.forEach(walk);
-        return;
-      case "dict":
-        node.values.forEach(walk);
-        return;
-      default:
-        return;
-    }
-  };
-  walk(task);
+  walkTask(task, (node) => {
+    if (node.t === "call") chain.push(node.fn.name);
+  });
   if (task.t === "call") return { name: task.fn.name, fused: chain.length - 1, chain };
   // A bare list/dict that gathers other keys (or nested calls) is named after its shape.
   return { name: task.t, fused: chain.length, chain: [task.t, ...chain] };

@@ -84,10 +84,11 @@ export class EventLog {
     this.refresh();
   }
 
+  /** Stamp `body` with the current time and record it. `body` must be a fresh object: it becomes the event. */
   emit(body: EventBody): void {
     if (!this.active) return;
-    const event = { ...body, time: now() } as TesseraEvent;
-    this.record(event);
+    (body as TesseraEvent).time = now();
+    this.record(body as TesseraEvent);
   }
 
   /** Emit an event that already carries its time (e.g. measured in a worker). */

@@ -138,11 +138,21 @@ export function makeKey(name: string, ...index: number[]): Key {
  * `inc-3f2a…` → `inc`, `sum-9c1d…[0,1]` → `sum`. Like Dask's `key_split`.
  */
 export function keyPrefix(key: Key): string {
+  // A character scan from the end, not split/regex: this runs for every event of every task.
   const bracket = key.indexOf("[");
-  const base = bracket >= 0 ? key.slice(0, bracket) : key;
-  const parts = base.split("-");
-  while (parts.length > 1 && /^[0-9a-f]{8,}$/.test(parts[parts.length - 1]!)) parts.pop();
-  return parts.join("-");
+  let end = bracket >= 0 ? bracket : key.length;
+  for (;;) {
+    const dash = key.lastIndexOf("-", end - 1);
+    if (dash <= 0 || end - dash - 1 < 8) break;
+    let hex = true;
+    for (let i = dash + 1; i < end && hex; i++) {
+      const c = key.charCodeAt(i);
+      hex = (c >= 48 && c <= 57) || (c >= 97 && c <= 102);
+    }
+    if (!hex) break;
+    end = dash;
+  }
+  return end === key.length ? key : key.slice(0, end);
 }
 
 /** Human label of a function reference. */

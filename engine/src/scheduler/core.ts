@@ -114,8 +114,7 @@ class TaskRecord {
     readonly key: Key,
     readonly task: Task,
     public priority: number,
-  ) {
-  }
+  ) {}
 
   /** The operation name, for events; computed only when events are observed. */
   get prefix(): string {

@@ -12,3 +12,7 @@ export { visualizeGraph, type VisualizeOptions } from "./graph/visualize.js";
 export type { TesseraEvent, EventType, EventStream, WorkerId } from "./diagnostics/events.js";
 export type { Key, Task, Graph, FnRef, TaskNode } from "./graph/task.js";
 export { DataFrame, Series, GroupBy, SeriesGroupBy, fromArrow, fromRecords, readParquet, type AggName, type AggRequest, type GroupByOptions, type FromOptions, type ReadParquetOptions, type Filters, type FilterOp, type FilterValue, type Predicate, type Scalar, type SeriesReduction } from "./collections/dataframe/index.js";
+export * as da from "./collections/array/api.js";
+export { ChunkedArray, NDArray } from "./collections/array/api.js";
+export * as db from "./collections/bag/api.js";
+export { Bag } from "./collections/bag/api.js";

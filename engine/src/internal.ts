@@ -28,3 +28,5 @@ export * from "./io/parquet-filters.js";
 export * from "./collections/dataframe/index.js";
 export { collectionsToGraph } from "./collections/compute.js";
 export { decodeRowGroups } from "./io/parquet-decode.js";
+export * from "./collections/array/internal.js";
+export { readTextPartition, bagPartial, bagCombine, bagFinal } from "./kernels/bag.js";

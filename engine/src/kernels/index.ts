@@ -2,3 +2,5 @@
 import "./basic.js";
 import "./dataframe.js";
 export { getKernel, registerKernel, kernelNames } from "./registry.js";
+import "./array.js";
+import "./bag.js";

@@ -8,7 +8,7 @@
  * Listens on 127.0.0.1 only. Opens a browser unless CI is set or there is no display.
  * Ctrl-C stops the server (and the kernels it started) and exits with code 0.
  */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -21,10 +21,23 @@ const NOTEBOOKS = join(ROOT, "notebooks");
 /**
  * Hook: install the Tessera kernelspec into .venv/share/jupyter/kernels (so only this lab sees
  * it, and a fresh venv always gets the current build). Returns whether a kernel was installed.
- * The kernel package does not ship yet, so today this does nothing.
+ * The kernelspec starts kernel/dist/cli.js with this Node.js, both by absolute path.
  */
 function installKernelspec() {
-  return false;
+  const cli = join(ROOT, "kernel", "dist", "cli.js");
+  if (!existsSync(cli)) {
+    console.error("lab: kernel/dist/cli.js is missing (did the build fail?); starting without the Tessera kernel");
+    return false;
+  }
+  const result = spawnSync(process.execPath, [cli, "install", "--sys-prefix", "--python", join(VENV, "bin", "python")], {
+    cwd: ROOT,
+    encoding: "utf8",
+  });
+  if (result.status !== 0) {
+    console.error(`lab: could not install the Tessera kernel:\n${result.stderr || result.stdout || result.error}`);
+    return false;
+  }
+  return true;
 }
 
 /**

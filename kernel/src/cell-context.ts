@@ -4,15 +4,14 @@
  * started by the cell — even one awaited later or from a callback — knows its cell.
  *
  * Computations take an optional `signal`; where the code does not pass one, the cell's signal
- * becomes the default. The engine waits for results of every computation in one place,
- * `Scheduler.waitAll(keys, signal)` (compute, get, persist and gather all go through it), so
- * that method is where the default is filled in. A Future passes its own signal there and
- * therefore lives on across cells: interrupting `await future.result()` stops waiting for it
- * but does not cancel the future, as in dask.distributed.
+ * becomes the default through the engine's `setDefaultSignal` hook (every compute, get,
+ * persist and gather waits through it). A Future passes its own signal and therefore lives on
+ * across cells: interrupting `await future.result()` stops waiting for it but does not cancel
+ * the future, as in dask.distributed.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 
-import { Scheduler } from "@tessera/engine/internal";
+import { setDefaultSignal } from "@tessera/engine/internal";
 
 export interface CellContext {
   readonly executionCount: number;
@@ -42,9 +41,5 @@ let installed = false;
 export function installDefaultSignal(): void {
   if (installed) return;
   installed = true;
-  const proto = Scheduler.prototype;
-  const waitAll = proto.waitAll;
-  proto.waitAll = function (this: Scheduler, keys, signal) {
-    return waitAll.call(this, keys, signal ?? defaultSignal());
-  };
+  setDefaultSignal(defaultSignal);
 }

@@ -18,6 +18,17 @@ interface Watcher {
   reject: (err: Error) => void;
 }
 
+/** Where waits without an explicit signal get one (a notebook kernel supplies the running cell's). */
+let defaultSignalProvider: (() => AbortSignal | undefined) | null = null;
+
+/**
+ * Give every wait that was not passed an AbortSignal a default one, e.g. the signal of the
+ * notebook cell that started it, so interrupting the cell cancels its computations.
+ */
+export function setDefaultSignal(provider: (() => AbortSignal | undefined) | null): void {
+  defaultSignalProvider = provider;
+}
+
 export interface SchedulerOptions extends Omit<CoreOptions, "events"> {
   events?: EventLog;
 }
@@ -73,7 +84,7 @@ export class Scheduler implements TransportHandler {
    * Resolves when every key is in memory; rejects with the first failure. One watcher is
    * shared by all keys, so waiting for 100k keys costs a counter, not 100k promises.
    */
-  waitAll(keys: Key[], signal?: AbortSignal): Promise<void> {
+  waitAll(keys: Key[], signal: AbortSignal | undefined = defaultSignalProvider?.()): Promise<void> {
     const pending: Key[] = [];
     for (const key of keys) {
       const state = this.core.stateOf(key);

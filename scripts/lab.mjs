@@ -41,11 +41,18 @@ function installKernelspec() {
 }
 
 /**
- * Hook: install the prebuilt dashboard extension into .venv/share/jupyter/labextensions.
- * Returns whether an extension was installed. Does nothing until the extension ships.
+ * Hook: install the prebuilt dashboard extension into .venv/share/jupyter/labextensions
+ * (labextension/scripts/install.mjs builds it when its sources changed). Returns whether an
+ * extension was installed.
  */
 function installLabextension() {
-  return false;
+  const script = join(ROOT, "labextension", "scripts", "install.mjs");
+  const result = spawnSync(process.execPath, [script, VENV], { cwd: ROOT, encoding: "utf8" });
+  if (result.status !== 0) {
+    console.error(`lab: could not install the Tessera dashboard extension:\n${result.stderr || result.stdout || result.error}`);
+    return false;
+  }
+  return true;
 }
 
 /** A browser can only be opened by a person at a screen: not in CI, not on a headless Linux box. */

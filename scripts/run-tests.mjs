@@ -131,11 +131,37 @@ function runLint() {
   return { passed: ok ? 1 : 0, failed: ok ? 0 : 1, skipped: 0, notes: ok ? [] : [exitNote("eslint", outcome)] };
 }
 
-/** @returns {Counts} */
-function runBrowser() {
-  // Slot for the JupyterLab UI tests (Galata/Playwright against a real lab). Until a runner
-  // is wired in here, tests placed in test/browser fail loudly instead of being skipped.
-  return { passed: 0, failed: 1, skipped: 0, notes: ["test/browser exists but no browser runner is wired in"] };
+/**
+ * @returns {Counts} The browser suites (test/browser/*.test.mjs): node's own test runner driving
+ * headless Chromium (playwright-core, /usr/bin/chromium) against the standalone dashboard and a
+ * real `jupyter lab` from .venv. Counted from node's JUnit report: one <testcase> per test.
+ */
+function runBrowser({ tmp }) {
+  const counts = { passed: 0, failed: 0, skipped: 0, notes: [] };
+  const dir = join(ROOT, "test", "browser");
+  const files = readdirSync(dir).filter((f) => /\.test\.mjs$/.test(f)).map((f) => join("test", "browser", f));
+  const report = join(tmp, "browser.xml");
+  const outcome = runCommand(process.execPath, [
+    "--test",
+    "--test-reporter=spec",
+    "--test-reporter-destination=stdout",
+    "--test-reporter=junit",
+    `--test-reporter-destination=${report}`,
+    ...files,
+  ]);
+  if (existsSync(report)) {
+    const xml = readFileSync(report, "utf8");
+    for (const [, body] of xml.matchAll(/<testcase\b[^>]*?(?:\/>|>([\s\S]*?)<\/testcase>)/g)) {
+      if (/<failure\b/.test(body ?? "")) counts.failed++;
+      else if (/<skipped\b/.test(body ?? "")) counts.skipped++;
+      else counts.passed++;
+    }
+  }
+  if (outcome.status !== 0 && counts.failed === 0) {
+    counts.failed = 1; // a file that failed outside any test, or the runner itself
+    counts.notes.push(exitNote("node --test", outcome));
+  }
+  return counts;
 }
 
 const hasFiles = (dir, pattern) =>

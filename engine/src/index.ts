@@ -16,3 +16,5 @@ export * as da from "./collections/array/api.js";
 export { ChunkedArray, NDArray } from "./collections/array/api.js";
 export * as db from "./collections/bag/api.js";
 export { Bag } from "./collections/bag/api.js";
+export { readCsv, type ReadCsvOptions, type CsvType } from "./collections/dataframe/index.js";
+export { DashboardServer, type DashboardAddress, type DashboardMessage } from "./dashboard/index.js";

@@ -23,8 +23,11 @@ import { isCollection, type TesseraCollection } from "./collection.js";
 import { collectionsToGraph, runGraph, type ComputeOptions } from "./compute.js";
 import { isDelayedFunction, type DelayedFunction } from "./delayed.js";
 import { Future, persistOn } from "./futures.js";
+import { startClusterDashboard, type ClusterDashboardOptions } from "../dashboard/cluster.js";
+import type { DashboardServer } from "../dashboard/server.js";
 
-export interface LocalClusterOptions {
+/** `dashboardAddress` (default ":8787", i.e. 127.0.0.1:8787 or the next free port; false: none). */
+export interface LocalClusterOptions extends ClusterDashboardOptions {
   /** Worker threads; default `os.availableParallelism()`. */
   nWorkers?: number;
   /** Heap limit per worker thread in MiB; a worker over it is replaced and its task retried. */
@@ -54,8 +57,13 @@ export class LocalCluster implements SchedulerProvider {
       ...(opts.allowedFailures !== undefined ? { allowedFailures: opts.allowedFailures } : {}),
     });
     scheduler.events.keepHistory(opts.eventHistory ?? 10_000);
-    return new LocalCluster(scheduler, pool);
+    const cluster = new LocalCluster(scheduler, pool);
+    cluster.dashboard = await startClusterDashboard(scheduler, opts);
+    return cluster;
   }
+
+  /** The live dashboard of this cluster, if it has one. */
+  dashboard: DashboardServer | null = null;
 
   /** Per-worker summary: threads, tasks processing, keys and bytes held. */
   workers(): ReturnType<Scheduler["core"]["workerSummary"]> {
@@ -67,6 +75,7 @@ export class LocalCluster implements SchedulerProvider {
   }
 
   async close(): Promise<void> {
+    await this.dashboard?.close();
     await this.scheduler.close();
   }
 
@@ -102,6 +111,11 @@ export class Client implements SchedulerProvider {
   static current(): Client | undefined {
     const c = activeClient();
     return c instanceof Client && !c.closed ? c : undefined;
+  }
+
+  /** Where the dashboard is (`http://127.0.0.1:8787/status`), or null without one. */
+  get dashboardLink(): string | null {
+    return this.cluster.dashboard?.link ?? null;
   }
 
   get scheduler(): Scheduler {

@@ -13,6 +13,7 @@
  * Rows with a null key are dropped, as pandas' `dropna=True` default does.
  */
 import { type Data, Int64, Type, type Table } from "apache-arrow";
+import { gatherOrNull } from "./dataframe-ops.js";
 import {
   concatTables,
   float64Data,
@@ -28,8 +29,8 @@ import {
 } from "./dataframe-arrow.js";
 
 /** The aggregations `groupby(...).agg(...)` and Series reductions understand. */
-export type AggName = "sum" | "mean" | "count" | "min" | "max" | "size";
-export const AGG_NAMES: readonly AggName[] = ["sum", "mean", "count", "min", "max", "size"];
+export type AggName = "sum" | "mean" | "count" | "min" | "max" | "size" | "var" | "std" | "first" | "last" | "nunique";
+export const AGG_NAMES: readonly AggName[] = ["sum", "mean", "count", "min", "max", "size", "var", "std", "first", "last", "nunique"];
 
 /** One output column of an aggregation: `how` of `column` (null for `size`) named `out`. */
 export interface AggSpec {
@@ -39,9 +40,20 @@ export interface AggSpec {
 }
 
 /** A running aggregate kept in partial tables. */
-type PartialKind = "sum" | "count" | "size" | "min" | "max";
+type PartialKind = "sum" | "count" | "size" | "min" | "max" | "m2" | "first" | "last";
 
-const NEEDS: Record<AggName, PartialKind[]> = {
+/**
+ * Partials each aggregation needs. `m2` is the sum of squared deviations from the group mean,
+ * merged with Chan's formula (as DuckDB and NumPy do), so variances do not lose precision the
+ * way a sum of squares would. `nunique` is planned apart (`GroupBy.agg`): it needs distinct
+ * values, not a running number.
+ */
+const NEEDS: Record<Exclude<AggName, "nunique">, PartialKind[]> & { nunique: PartialKind[] } = {
+  var: ["sum", "count", "m2"],
+  std: ["sum", "count", "m2"],
+  first: ["first"],
+  last: ["last"],
+  nunique: [],
   sum: ["sum"],
   mean: ["sum", "count"],
   count: ["count"],
@@ -73,7 +85,7 @@ function partialsOf(aggs: readonly AggSpec[]): { kind: PartialKind; column: stri
 // Dense codes
 
 /** Murmur3's 32-bit finalizer over a pair of 32-bit words. */
-function hashPair(lo: number, hi: number): number {
+export function hashPair(lo: number, hi: number): number {
   let h = Math.imul(lo ^ Math.imul(hi, 0x9e3779b1), 0x85ebca6b);
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
@@ -153,7 +165,7 @@ function densifyPairs(words: Int32Array, valid: Uint8Array | null, n: number): C
   return { codes, ngroups, firstRow: first.slice(0, ngroups) };
 }
 
-function hashBytes(bytes: Uint8Array, a: number, b: number): number {
+export function hashBytes(bytes: Uint8Array, a: number, b: number): number {
   // FNV-1a, then a finalizer: short keys (airport codes, ids) are the common case.
   let h = 0x811c9dc5;
   for (let k = a; k < b; k++) h = Math.imul(h ^ bytes[k]!, 0x01000193);
@@ -311,16 +323,17 @@ function accumulate(
     return { values: out, valid: null };
   }
   const d = data!;
-  if (!isNumericLike(d.type) && d.type.typeId !== Type.Bool) {
-    throw new Error(`Cannot aggregate (${kind}) a column of type ${String(d.type)}`);
-  }
   const valid = validityBytes(d);
   if (kind === "count" && !combining) {
+    // Counting non-null values works for every column type.
     for (let i = 0; i < n; i++) {
       const c = codes[i]!;
       if (c >= 0 && (!valid || valid[i])) out[c]!++;
     }
     return { values: out, valid: null };
+  }
+  if (!isNumericLike(d.type) && d.type.typeId !== Type.Bool) {
+    throw new Error(`Cannot aggregate (${kind}) a column of type ${String(d.type)}`);
   }
   const x = d.type.typeId === Type.Bool ? boolAsNumbers(d) : numericValues(d);
   if (kind === "sum" || kind === "count" || kind === "size") {
@@ -380,15 +393,75 @@ function groupTable(
   const keyData = keys.map(get);
   const { codes, ngroups, firstRow } = groupCodes(keyData, table.numRows);
   const out: [string, Data][] = keys.map((k, i) => [k, gatherData(keyData[i]!, firstRow)]);
+  const done = new Map<string, Float64Array>();
   for (const p of partials) {
     const name = partialName(p.kind, p.column);
     // When combining, a partial is read from its own column; at first, from the source column.
     const source = combining ? get(name) : p.column === null ? null : get(p.column);
+    if (p.kind === "first" || p.kind === "last") {
+      out.push([name, gatherOrNull(source!, pickRows(source!, codes, ngroups, p.kind === "first"))]);
+      continue;
+    }
+    if (p.kind === "m2") {
+      const sum = done.get(partialName("sum", p.column))!;
+      const count = done.get(partialName("count", p.column))!;
+      const m2 = combining
+        ? mergeM2(codes, ngroups, sum, count, get(partialName("sum", p.column)), get(partialName("count", p.column)), source!)
+        : deviations(codes, ngroups, sum, count, source!);
+      out.push([name, float64Data(m2, null)]);
+      continue;
+    }
     const acc = accumulate(p.kind, source, codes, ngroups, combining);
-    const typeSource = combining ? source : source;
-    out.push([name, partialColumn(p.kind, typeSource, acc)]);
+    done.set(name, acc.values);
+    out.push([name, partialColumn(p.kind, source, acc)]);
   }
   return tableFromData(out, ngroups);
+}
+
+/** Per group, the first (or last) row whose value is valid and not NaN; -1 when none is. */
+function pickRows(data: Data, codes: Int32Array, ngroups: number, first: boolean): Int32Array {
+  const rows = new Int32Array(ngroups).fill(-1);
+  const valid = validityBytes(data);
+  const floats = data.type.typeId === Type.Float ? numericValues(data) : null;
+  const n = codes.length;
+  for (let k = 0; k < n; k++) {
+    const i = first ? k : n - 1 - k;
+    const c = codes[i]!;
+    if (c < 0 || rows[c] !== -1 || (valid && !valid[i]) || (floats && floats[i] !== floats[i])) continue;
+    rows[c] = i;
+  }
+  return rows;
+}
+
+/** Sum of squared deviations from each group's mean (a second pass over the rows). */
+function deviations(codes: Int32Array, ngroups: number, sum: Float64Array, count: Float64Array, data: Data): Float64Array {
+  const x = data.type.typeId === Type.Bool ? boolAsNumbers(data) : numericValues(data);
+  const valid = validityBytes(data);
+  const mean = new Float64Array(ngroups);
+  for (let g = 0; g < ngroups; g++) mean[g] = count[g]! > 0 ? sum[g]! / count[g]! : 0;
+  const m2 = new Float64Array(ngroups);
+  for (let i = 0; i < codes.length; i++) {
+    const c = codes[i]!;
+    if (c < 0 || (valid && !valid[i])) continue;
+    const d = x[i]! - mean[c]!;
+    m2[c]! += d * d;
+  }
+  return m2;
+}
+
+/** Chan's merge of per-part (count, mean, M2) into per-group M2. */
+function mergeM2(codes: Int32Array, ngroups: number, sum: Float64Array, count: Float64Array, partSum: Data, partCount: Data, partM2: Data): Float64Array {
+  const s = numericValues(partSum);
+  const n = numericValues(partCount);
+  const m = numericValues(partM2);
+  const out = new Float64Array(ngroups);
+  for (let i = 0; i < codes.length; i++) {
+    const c = codes[i]!;
+    if (c < 0 || n[i]! === 0) continue;
+    const d = s[i]! / n[i]! - sum[c]! / count[c]!;
+    out[c]! += m[i]! + n[i]! * d * d;
+  }
+  return out;
 }
 
 /** Partial aggregates of one partition. */
@@ -421,6 +494,21 @@ export function groupbyAggregate(keys: string[], aggs: AggSpec[], ...parts: Tabl
         } else anyNull = true;
       }
       out.push([a.out, float64Data(m, anyNull ? valid : null)]);
+    } else if (a.how === "var" || a.how === "std") {
+      // Sample variance (ddof 1), as pandas and DuckDB's var/stddev: null below two values.
+      const c = numericValues(col("count"));
+      const m2 = numericValues(col("m2"));
+      const v = new Float64Array(merged.numRows);
+      const valid = new Uint8Array(merged.numRows);
+      let anyNull = false;
+      for (let g = 0; g < v.length; g++) {
+        if (c[g]! > 1) {
+          const variance = Math.max(0, m2[g]! / (c[g]! - 1));
+          v[g] = a.how === "std" ? Math.sqrt(variance) : variance;
+          valid[g] = 1;
+        } else anyNull = true;
+      }
+      out.push([a.out, float64Data(v, anyNull ? valid : null)]);
     } else {
       out.push([a.out, col(NEEDS[a.how][0]!)]);
     }

@@ -9,6 +9,7 @@
 import type { Data, Table } from "apache-arrow";
 import { tableFromWire, type TableWire } from "../collections/dataframe/arrow-codec.js";
 import { readParquetPart, type ParquetPartSpec } from "../io/parquet-decode.js";
+import { readCsvPart, type CsvPartSpec } from "../io/csv-parse.js";
 import { concatTables, gatherData, tableColumns, tableFromData } from "./dataframe-arrow.js";
 import { columnLookup, evaluateExpr, evaluateMask, type Expr } from "./dataframe-expr.js";
 import {
@@ -21,6 +22,11 @@ import {
   reducePartial,
   type ReductionPartial,
 } from "./dataframe-groupby.js";
+import { castColumns, distinctRows, dropNullRows, fillNulls, groupMedian, groupTop, sortTable, tailRows, topRows } from "./dataframe-ops.js";
+import { hashSplit, joinTables, rangeSplit, shuffleCollect, slicePart, sortCollect, sortDivisions, sortSample } from "./dataframe-shuffle.js";
+import { describeCombine, describeFinal, describePartial, mergeSketches, quantileFinal, quantilePartial } from "./dataframe-stats.js";
+import { normalizeTable } from "./dataframe-arrow.js";
+import { Table as ArrowTable } from "apache-arrow";
 import { registerKernel } from "./registry.js";
 
 /** Which table an expression reads: 0 is the partition itself, k > 0 is `others[k - 1]`. */
@@ -86,6 +92,7 @@ export function seriesPartition(table: Table, expr: Expr, name: string): Table {
 
 registerKernel("dataframe.fromWire", (wire: TableWire) => tableFromWire(wire));
 registerKernel("dataframe.readParquet", (spec: ParquetPartSpec) => readParquetPart(spec));
+registerKernel("dataframe.readCsv", (spec: CsvPartSpec) => readCsvPart(spec));
 registerKernel("dataframe.select", selectColumns);
 registerKernel("dataframe.rename", renameColumns);
 registerKernel("dataframe.assign", assignColumns);
@@ -103,3 +110,38 @@ registerKernel("dataframe.reduceFinalize", reduceFinalize);
 registerKernel("dataframe.groupbyPartial", (table: Table, keys: string[], aggs: AggSpec[]) => groupbyPartial(table, keys, aggs));
 registerKernel("dataframe.groupbyCombine", groupbyCombine);
 registerKernel("dataframe.groupbyAggregate", groupbyAggregate);
+
+registerKernel("dataframe.fillna", fillNulls);
+registerKernel("dataframe.groupMedian", groupMedian);
+registerKernel("dataframe.groupTop", groupTop);
+registerKernel("dataframe.dropna", dropNullRows);
+registerKernel("dataframe.tail", tailRows);
+registerKernel("dataframe.tailConcat", (n: number, ...tables: Table[]) => tailRows(concatTables(tables), n));
+registerKernel("dataframe.astype", castColumns);
+registerKernel("dataframe.sort", sortTable);
+registerKernel("dataframe.top", topRows);
+registerKernel("dataframe.topConcat", (n: number, by: string[], largest: boolean, ...tables: Table[]) => topRows(concatTables(tables), n, by, largest));
+registerKernel("dataframe.distinct", distinctRows);
+registerKernel("dataframe.distinctConcat", (subset: string[] | null, keep: "first" | "last", ...tables: Table[]) => distinctRows(concatTables(tables), subset, keep));
+registerKernel("dataframe.distinctCount", (subset: string[] | null, ...tables: Table[]) => distinctRows(concatTables(tables), subset).numRows);
+registerKernel("dataframe.hashSplit", hashSplit);
+registerKernel("dataframe.shuffleCollect", shuffleCollect);
+registerKernel("dataframe.sortSample", sortSample);
+registerKernel("dataframe.sortDivisions", sortDivisions);
+registerKernel("dataframe.rangeSplit", rangeSplit);
+registerKernel("dataframe.sortCollect", sortCollect);
+registerKernel("dataframe.slice", slicePart);
+registerKernel("dataframe.join", joinTables);
+registerKernel("dataframe.quantilePartial", quantilePartial);
+registerKernel("dataframe.sketchCombine", mergeSketches);
+registerKernel("dataframe.quantileFinal", quantileFinal);
+registerKernel("dataframe.describePartial", describePartial);
+registerKernel("dataframe.describeCombine", describeCombine);
+registerKernel("dataframe.describeFinal", describeFinal);
+/** What a user's `mapPartitions` function returned, checked and moved to shared memory. */
+registerKernel("dataframe.checkPartition", (name: string, value: unknown) => {
+  if (!(value instanceof ArrowTable)) {
+    throw new Error(`mapPartitions: ${name} must return an Arrow Table, got ${value === null ? "null" : typeof value === "object" ? (value.constructor?.name ?? "an object") : typeof value}`);
+  }
+  return normalizeTable(value);
+});

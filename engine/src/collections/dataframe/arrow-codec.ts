@@ -18,6 +18,7 @@ import {
   Table,
   tableFromIPC,
   tableToIPC,
+  Type,
   Vector,
 } from "apache-arrow";
 import { registerCodec, toShared } from "../../scheduler/share.js";
@@ -70,8 +71,12 @@ function decodeData(type: DataType, wire: DataWire): Data {
   const dictType = (type as unknown as { dictionary?: DataType }).dictionary;
   const dictionary =
     wire.dictionary && dictType ? new Vector(wire.dictionary.map((d) => decodeData(dictType, d))) : undefined;
-  const buffers = wire.buffers.map((b) => b ?? undefined) as never;
-  return new Data(type, wire.offset, wire.length, wire.nullCount, buffers, children, dictionary);
+  const buffers = wire.buffers.map((b) => b ?? undefined) as (ArrayBufferView | undefined)[];
+  // Empty buffers are not sent, but kernels expect a (zero-length) values array for zero-row
+  // columns and for strings that are all empty or null.
+  const ArrayType = (type as unknown as { ArrayType?: new (n: number) => ArrayBufferView }).ArrayType;
+  if (!buffers[1] && ArrayType && type.typeId !== Type.Null && !type.children?.length) buffers[1] = new ArrayType(0);
+  return new Data(type, wire.offset, wire.length, wire.nullCount, buffers as never, children, dictionary);
 }
 
 /** The wire form of a table (buffers moved to shared memory where they were not). */

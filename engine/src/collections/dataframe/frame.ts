@@ -27,6 +27,12 @@ import { compute, visualize, type ComputeOptions, type VisualizeCollectionsOptio
 import { GroupBy, type GroupByOptions } from "./groupby.js";
 import { concatPartitions } from "./partitions.js";
 import { Series } from "./series.js";
+import { reducePartitions } from "./reduction.js";
+import { merge, type MergeOptions, repartition, shuffle, type SortOptions, sortValues } from "./shuffle.js";
+import { CAST_TYPES, type CastType } from "../../kernels/dataframe-ops.js";
+import { describableColumns, describeFinal } from "../../kernels/dataframe-stats.js";
+import { shipFunction, type AnyFunction } from "../../scheduler/ship.js";
+import { rememberFunction } from "../../scheduler/local-functions.js";
 
 export class DataFrame implements TesseraCollection<Table> {
   /**
@@ -120,7 +126,7 @@ export class DataFrame implements TesseraCollection<Table> {
    * A new DataFrame whose partition `i` is `kernel(partition_i, ...args, ...others_i)`:
    * one blockwise layer. `others` must have as many partitions as this DataFrame.
    */
-  mapPartitionsWith(prefix: string, kernel: string, args: unknown[], others: DataFrame[] = []): DataFrame {
+  mapPartitionsWith(prefix: string, kernel: string, args: unknown[], others: DataFrame[] = [], computeMeta = true): DataFrame {
     for (const o of others) {
       if (o.npartitions !== this.npartitions) {
         throw new Error(
@@ -129,7 +135,8 @@ export class DataFrame implements TesseraCollection<Table> {
       }
     }
     const name = `${prefix}-${tokenize(this.name, kernel, args, ...others.map((o) => o.name))}`;
-    const meta = getKernel(kernel)(this.meta, ...args, ...others.map((o) => o.meta)) as Table;
+    // Partials of reductions are not tables: their meta is never read.
+    const meta = computeMeta ? (getKernel(kernel)(this.meta, ...args, ...others.map((o) => o.meta)) as Table) : this.meta;
     const template: BlockTemplate[] = [blockInput(this.name), ...args.map((a) => lit(a)), ...others.map((o) => blockInput(o.name))];
     const layer = BlockwiseLayer.map(name, [this.npartitions], builtin(kernel), ...template);
     const graph = HighLevelGraph.fromLayer(layer, [this.graph, ...others.map((o) => o.graph)]);
@@ -241,6 +248,193 @@ export class DataFrame implements TesseraCollection<Table> {
     const layer = new MaterializedLayer(key, new Map([[key, call(builtin("sum"), ...lens.partitionKeys().map(ref))]]));
     const { Delayed } = await import("../delayed.js");
     return new Delayed<number>(key, HighLevelGraph.fromLayer(layer, [lens.graph])).compute(opts);
+  }
+
+  // ── nulls, types, ends ──────────────────────────────────────────────────────────────
+
+  /**
+   * Nulls replaced (pandas `fillna`): one value fills every column of a matching type
+   * (a number fills numeric columns, a string string columns…), or `{ column: value }`.
+   * Floating NaN is not null here (as in Arrow and DuckDB); `dropna` drops both.
+   */
+  fillna(value: Scalar | Record<string, Scalar>): DataFrame {
+    if (value !== null && typeof value === "object") this.checkColumns(Object.keys(value), "fillna");
+    return this.mapPartitionsWith("fillna", "dataframe.fillna", [value]);
+  }
+
+  /** Rows without nulls (or NaN) in `subset` (default every column); `how: "all"` drops only rows null everywhere. */
+  dropna(opts: { subset?: string[]; how?: "any" | "all" } = {}): DataFrame {
+    if (opts.subset) this.checkColumns(opts.subset, "dropna");
+    return this.mapPartitionsWith("dropna", "dataframe.dropna", [opts.subset ?? null, opts.how ?? "any"]);
+  }
+
+  /**
+   * Columns cast to other types: `astype({ id: "string", n: "int64" })`. Types: `int64`,
+   * `int32`, `float64`, `float32`, `string`, `bool`. Floats become integers by truncation;
+   * strings are parsed, and one that is not a number fails naming the column.
+   */
+  astype(mapping: Record<string, CastType>): DataFrame {
+    this.checkColumns(Object.keys(mapping), "astype");
+    for (const [c, t] of Object.entries(mapping)) {
+      if (!CAST_TYPES.includes(t)) throw new Error(`astype: unknown type "${t}" for column "${c}" (use one of ${CAST_TYPES.join(", ")})`);
+    }
+    return this.mapPartitionsWith("astype", "dataframe.astype", [mapping]);
+  }
+
+  /** The last `n` rows, computed now (Dask's `tail`): reads the last partitions only. */
+  async tail(n = 5, opts: ComputeOptions = {}): Promise<Table> {
+    const tails = this.mapPartitionsWith("tail", "dataframe.tail", [n]);
+    const keys = tails.partitionKeys();
+    const parts: Table[] = [];
+    let rows = 0;
+    let end = this.npartitions;
+    for (let want = 1; end > 0 && rows < n; want *= 2) {
+      const from = Math.max(0, end - want);
+      const got = (await compute(new PartitionSubset(tails, keys.slice(from, end)), opts))[0] as Table[];
+      parts.unshift(...got);
+      rows += got.reduce((s, t) => s + t.numRows, 0);
+      end = from;
+    }
+    const all = concatPartitions(parts, this.meta);
+    return all.numRows > n ? all.slice(all.numRows - n) : all;
+  }
+
+  /** The `n` rows with the largest values of `columns` (ties broken by the next column), as one partition. */
+  nlargest(n: number, columns: string | string[], opts: { splitEvery?: number } = {}): DataFrame {
+    return this.top(n, typeof columns === "string" ? [columns] : columns, true, opts.splitEvery);
+  }
+
+  /** The `n` rows with the smallest values of `columns`, as one partition. */
+  nsmallest(n: number, columns: string | string[], opts: { splitEvery?: number } = {}): DataFrame {
+    return this.top(n, typeof columns === "string" ? [columns] : columns, false, opts.splitEvery);
+  }
+
+  private top(n: number, by: string[], largest: boolean, splitEvery?: number): DataFrame {
+    this.checkColumns(by, largest ? "nlargest" : "nsmallest");
+    const { name, graph } = reducePartitions(this, {
+      prefix: largest ? "nlargest" : "nsmallest",
+      partial: "dataframe.top",
+      partialArgs: [n, by, largest],
+      combine: "dataframe.topConcat",
+      combineLeading: [n, by, largest],
+      final: "dataframe.topConcat",
+      finalLeading: [n, by, largest],
+      asPartition: true,
+      ...(splitEvery !== undefined ? { splitEvery } : {}),
+    });
+    return new DataFrame(name, graph, this.meta, 1);
+  }
+
+  /**
+   * Rows with distinct values of `subset` (default all columns), keeping the first (or last)
+   * of each, in their original order. One partition by default; `splitOut: k` hash-partitions
+   * the result into `k` partitions for results too large for one.
+   */
+  dropDuplicates(opts: { subset?: string[]; keep?: "first" | "last"; splitEvery?: number; splitOut?: number } = {}): DataFrame {
+    const subset = opts.subset ?? null;
+    if (subset) this.checkColumns(subset, "dropDuplicates");
+    const keep = opts.keep ?? "first";
+    if ((opts.splitOut ?? 1) > 1) {
+      // Equal rows meet in one partition (pieces keep input order, so "first" stays first);
+      // each partition is then deduplicated on its own.
+      const shuffled = shuffle(this.mapPartitionsWith("drop-duplicates-chunk", "dataframe.distinct", [subset, keep]), subset ?? this.columns, opts.splitOut!);
+      return shuffled.mapPartitionsWith("drop-duplicates", "dataframe.distinct", [subset, keep]);
+    }
+    const { name, graph } = reducePartitions(this, {
+      prefix: "drop-duplicates",
+      partial: "dataframe.distinct",
+      partialArgs: [subset, keep],
+      combine: "dataframe.distinctConcat",
+      combineLeading: [subset, keep],
+      final: "dataframe.distinctConcat",
+      finalLeading: [subset, keep],
+      asPartition: true,
+      ...(opts.splitEvery !== undefined ? { splitEvery: opts.splitEvery } : {}),
+    });
+    return new DataFrame(name, graph, this.meta, 1);
+  }
+
+  /**
+   * Summary statistics of the numeric columns (pandas `describe()`): rows `count`, `mean`,
+   * `std`, `min`, `25%`, `50%`, `75%`, `max` in a `statistic` column, one Float64 column per
+   * numeric column. Quantiles are approximate on large data (see `Series.quantile`).
+   */
+  describe(opts: { splitEvery?: number } = {}): DataFrame {
+    const columns = describableColumns(this.meta);
+    const { name, graph } = reducePartitions(this, {
+      prefix: "describe",
+      partial: "dataframe.describePartial",
+      partialArgs: [columns],
+      combine: "dataframe.describeCombine",
+      final: "dataframe.describeFinal",
+      finalLeading: [columns],
+      asPartition: true,
+      ...(opts.splitEvery !== undefined ? { splitEvery: opts.splitEvery } : {}),
+    });
+    return new DataFrame(name, graph, describeFinal(columns), 1);
+  }
+
+  // ── user functions ──────────────────────────────────────────────────────────────────
+
+  /**
+   * Apply `fn` to every partition (Dask's `map_partitions`). `fn` receives the partition as an
+   * Arrow `Table` (then `args`) and returns a `Table`. It runs in worker threads, so it is
+   * shipped as source like `delayed`: variables it reads from its surroundings must be passed
+   * in `captures` (or it fails here, naming them).
+   *
+   * The result's columns come from `meta` (an empty Arrow table) when given; otherwise `fn`
+   * is called once now on an empty partition to find them, as Dask does.
+   *
+   *   df.mapPartitions((t) => t.select(["a", "b"]).slice(0, 10))
+   */
+  mapPartitions(
+    fn: (table: Table, ...args: never[]) => Table,
+    opts: { meta?: Table; args?: unknown[]; captures?: Record<string, unknown>; name?: string } = {},
+  ): DataFrame {
+    const fnRef = shipFunction(fn as AnyFunction, { ...(opts.captures ? { captures: opts.captures } : {}), ...(opts.name ? { name: opts.name } : {}) });
+    rememberFunction(fnRef.id, fn as AnyFunction);
+    const args = opts.args ?? [];
+    let meta = opts.meta;
+    if (!meta) {
+      try {
+        meta = (fn as (t: Table, ...a: unknown[]) => Table)(this.emptyMeta(), ...args);
+      } catch (err) {
+        throw new Error(`mapPartitions: ${fnRef.name} failed on an empty partition (pass meta to skip that call): ${(err as Error).message}`, { cause: err });
+      }
+      meta = getKernel("dataframe.checkPartition")(fnRef.name, meta) as Table;
+    }
+    const name = `${fnRef.name.replace(/[[\]\s-]/g, "_") || "map"}-partitions-${tokenize(this.name, fnRef.id, args)}`;
+    const template: BlockTemplate = {
+      t: "call",
+      fn: builtin("dataframe.checkPartition"),
+      args: [lit(fnRef.name), { t: "call", fn: fnRef, args: [blockInput(this.name), ...args.map((a) => lit(a))] }],
+    };
+    const layer = new BlockwiseLayer(name, [this.npartitions], template);
+    return new DataFrame(name, HighLevelGraph.fromLayer(layer, [this.graph]), emptyTable(meta.schema), this.npartitions);
+  }
+
+  // ── moving rows ─────────────────────────────────────────────────────────────────────
+
+  /** Join with another DataFrame (pandas `merge`); see `MergeOptions`. */
+  merge(other: DataFrame, opts: MergeOptions = {}): DataFrame {
+    return merge(this, other, opts);
+  }
+
+  /** Rows sorted by `by` across partitions; see `SortOptions`. */
+  sortValues(by: string | string[], opts: SortOptions = {}): DataFrame {
+    return sortValues(this, by, opts);
+  }
+
+  /** The same rows in `npartitions` partitions (neighbours concatenated or partitions sliced). */
+  repartition(opts: { npartitions: number }): DataFrame {
+    return repartition(this, opts.npartitions);
+  }
+
+  /** Rows hash-partitioned on `keys` into `npartitions` (equal keys in one partition). */
+  shuffle(keys: string | string[], opts: { npartitions?: number } = {}): DataFrame {
+    const ks = typeof keys === "string" ? [keys] : keys;
+    this.checkColumns(ks, "shuffle");
+    return shuffle(this, ks, opts.npartitions ?? this.npartitions);
   }
 
   // ── grouping ────────────────────────────────────────────────────────────────────────

@@ -8,5 +8,6 @@ export { Series, type SeriesReduction } from "./series.js";
 export { GroupBy, SeriesGroupBy, type AggRequest, type GroupByOptions } from "./groupby.js";
 export { fromArrow, fromRecords, type FromOptions } from "./from.js";
 export { readParquet, type ReadParquetOptions, type Filters, type FilterOp, type FilterValue, type Predicate } from "../../io/parquet.js";
+export { readCsv, type ReadCsvOptions, type CsvType } from "../../io/csv.js";
 export type { AggName } from "../../kernels/dataframe-groupby.js";
 export type { Scalar } from "../../kernels/dataframe-expr.js";

@@ -4,7 +4,9 @@
  * `splitEvery` 8 that is 11 partials → 2 combines → 1 final task; no task ever reads more than
  * `splitEvery` inputs, so memory and transfers stay bounded however many partitions there are.
  */
-import { MaterializedLayer } from "../../graph/hlg.js";
+import { HighLevelGraph, MaterializedLayer } from "../../graph/hlg.js";
+import { tokenize } from "../../graph/tokenize.js";
+import type { DataFrame } from "./frame.js";
 import { builtin, type Graph, type Key, lit, makeKey, ref, type TaskNode } from "../../graph/task.js";
 
 export const DEFAULT_SPLIT_EVERY = 8;
@@ -23,6 +25,8 @@ export function treeReductionLayer(opts: {
   final: string;
   finalLeading: unknown[];
   splitEvery?: number;
+  /** Extra index for the combine keys, when several reductions share one layer (`splitOut`). */
+  index?: number[];
 }): MaterializedLayer {
   const splitEvery = Math.max(2, Math.floor(opts.splitEvery ?? DEFAULT_SPLIT_EVERY));
   const graph: Graph = new Map();
@@ -43,7 +47,7 @@ export function treeReductionLayer(opts: {
         next.push(level[i]!);
         continue;
       }
-      const key = makeKey(combineName, depth, next.length);
+      const key = makeKey(combineName, ...(opts.index ?? []), depth, next.length);
       graph.set(key, call(opts.combine, opts.leading, level.slice(i, i + splitEvery)));
       next.push(key);
     }
@@ -52,4 +56,39 @@ export function treeReductionLayer(opts: {
   }
   graph.set(opts.outKey, call(opts.final, opts.finalLeading, level));
   return new MaterializedLayer(opts.name, graph);
+}
+
+/**
+ * A reduction of a DataFrame's partitions to one value: `partial` on every partition (fused
+ * with the partition's row-wise work), then `combine` and `final` as a tree.
+ * Returns the graph and the output key (`name`, or `name[0]` when `asPartition`).
+ */
+export function reducePartitions(
+  frame: DataFrame,
+  opts: {
+    prefix: string;
+    partial: string;
+    partialArgs: unknown[];
+    combine: string;
+    combineLeading?: unknown[];
+    final: string;
+    finalLeading?: unknown[];
+    splitEvery?: number;
+    asPartition?: boolean;
+  },
+): { name: string; key: Key; graph: HighLevelGraph } {
+  const partials = frame.mapPartitionsWith(`${opts.prefix}-chunk`, opts.partial, opts.partialArgs, [], false);
+  const name = `${opts.prefix}-${tokenize(partials.name, opts.combine, opts.final, opts.finalLeading ?? [], opts.splitEvery ?? 0)}`;
+  const key = opts.asPartition ? makeKey(name, 0) : name;
+  const layer = treeReductionLayer({
+    name,
+    outKey: key,
+    inputs: partials.partitionKeys(),
+    combine: opts.combine,
+    leading: opts.combineLeading ?? [],
+    final: opts.final,
+    finalLeading: opts.finalLeading ?? [],
+    ...(opts.splitEvery !== undefined ? { splitEvery: opts.splitEvery } : {}),
+  });
+  return { name, key, graph: HighLevelGraph.fromLayer(layer, [partials.graph]) };
 }

@@ -18,7 +18,7 @@ import type { PersistedKeys, TesseraCollection } from "../collection.js";
 import { compute, type ComputeOptions } from "../compute.js";
 import type { DataFrame } from "./frame.js";
 import { concatPartitions } from "./partitions.js";
-import { treeReductionLayer } from "./reduction.js";
+import { reducePartitions, treeReductionLayer } from "./reduction.js";
 
 export type SeriesReduction = "sum" | "mean" | "min" | "max" | "count";
 
@@ -172,6 +172,55 @@ export class Series implements TesseraCollection<Vector> {
   /** Number of non-null values. */
   count(opts: { splitEvery?: number } = {}): Delayed<number> {
     return this.reduction("count", opts);
+  }
+
+  /**
+   * Approximate quantile(s) of the non-null values (`q` in 0..1), like Dask's
+   * `Series.quantile`: per-partition sketches of 1024 order statistics merged by weight.
+   * Exact (pandas' linear interpolation) while the column has at most 1024 values.
+   */
+  quantile(q: number, opts?: { splitEvery?: number }): Delayed<number>;
+  quantile(q: number[], opts?: { splitEvery?: number }): Delayed<number[]>;
+  quantile(q: number | number[], opts: { splitEvery?: number } = {}): Delayed<number | number[]> {
+    for (const x of Array.isArray(q) ? q : [q]) if (!(x >= 0 && x <= 1)) throw new Error(`quantile: q must be between 0 and 1, got ${x}`);
+    void this.type;
+    const { key, graph } = reducePartitions(this.frame, {
+      prefix: "quantile",
+      partial: "dataframe.quantilePartial",
+      partialArgs: [this.expr],
+      combine: "dataframe.sketchCombine",
+      final: "dataframe.quantileFinal",
+      finalLeading: [q],
+      ...(opts.splitEvery !== undefined ? { splitEvery: opts.splitEvery } : {}),
+    });
+    return new Delayed<number | number[]>(key, graph);
+  }
+
+  /**
+   * How often each distinct value occurs (pandas `value_counts`): a one-partition DataFrame of
+   * the values (column named like this Series) and `count`, most frequent first. Nulls are
+   * not counted.
+   */
+  valueCounts(opts: { splitEvery?: number; ascending?: boolean } = {}): DataFrame {
+    const frame = this.toFrame();
+    const counts = frame.groupby(this.name).size(opts.splitEvery !== undefined ? { splitEvery: opts.splitEvery } : {});
+    return counts.rename({ size: "count" }).sortValues("count", { ascending: opts.ascending ?? false });
+  }
+
+  /** Number of distinct non-null values. */
+  nunique(opts: { splitEvery?: number } = {}): Delayed<number> {
+    const values = this.toFrame().dropna();
+    const { key, graph } = reducePartitions(values, {
+      prefix: "nunique",
+      partial: "dataframe.distinct",
+      partialArgs: [null, "first"],
+      combine: "dataframe.distinctConcat",
+      combineLeading: [null, "first"],
+      final: "dataframe.distinctCount",
+      finalLeading: [null],
+      ...(opts.splitEvery !== undefined ? { splitEvery: opts.splitEvery } : {}),
+    });
+    return new Delayed<number>(key, graph);
   }
 
   // ── as a collection: the values, partition by partition ─────────────────────────────

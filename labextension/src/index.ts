@@ -1,0 +1,73 @@
+/**
+ * Tessera's JupyterLab 4 extension: a "Tessera" sidebar listing the dashboard panels; each
+ * opens as a native BokehJS view in a Lumino widget docked beside the notebooks. Open panels
+ * come back after a reload (ILayoutRestorer) and each panel has a palette command.
+ */
+import { ILayoutRestorer, type JupyterFrontEnd, type JupyterFrontEndPlugin } from "@jupyterlab/application";
+import { ICommandPalette, IThemeManager, MainAreaWidget, WidgetTracker } from "@jupyterlab/apputils";
+import { LabIcon } from "@jupyterlab/ui-components";
+import { PANELS } from "../../engine/dist/dashboard/panels/index.js";
+import { DashboardAddress } from "./dashboard-address.js";
+import { DashboardPanelWidget } from "./panel-widget.js";
+import { DashboardSidebar, OPEN_COMMAND } from "./sidebar.js";
+import { installStyles } from "./style.js";
+
+const tesseraIcon = new LabIcon({
+  name: "tessera:icon",
+  svgstr:
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><g class="jp-icon3" fill="#616161">' +
+    '<rect x="2" y="2" width="9" height="9" rx="1"/><rect x="13" y="2" width="9" height="5" rx="1"/>' +
+    '<rect x="13" y="9" width="9" height="13" rx="1"/><rect x="2" y="13" width="9" height="9" rx="1"/></g></svg>',
+});
+
+const plugin: JupyterFrontEndPlugin<void> = {
+  id: "@tessera/labextension:plugin",
+  description: "Tessera dashboard panels: task stream, progress, workers, memory.",
+  autoStart: true,
+  optional: [ILayoutRestorer, ICommandPalette, IThemeManager],
+  activate(app: JupyterFrontEnd, restorer: ILayoutRestorer | null, palette: ICommandPalette | null, themes: IThemeManager | null) {
+    installStyles();
+    const address = new DashboardAddress();
+    const tracker = new WidgetTracker<MainAreaWidget<DashboardPanelWidget>>({ namespace: "tessera-dashboard" });
+
+    app.commands.addCommand(OPEN_COMMAND, {
+      label: (args) => {
+        const panel = PANELS.find((p) => p.id === args.id);
+        return panel ? `Tessera: ${panel.title}` : "Tessera: open a dashboard panel";
+      },
+      execute: async (args) => {
+        const id = String(args.id);
+        const open = tracker.find((w) => w.content.panel.id === id);
+        if (open) {
+          app.shell.activateById(open.id);
+          return open;
+        }
+        const widget = new MainAreaWidget({ content: new DashboardPanelWidget(id, address) });
+        widget.id = `tessera-${id}`;
+        widget.title.icon = tesseraIcon;
+        await tracker.add(widget);
+        app.shell.add(widget, "main", { mode: "split-right" });
+        app.shell.activateById(widget.id);
+        return widget;
+      },
+    });
+    for (const panel of PANELS) palette?.addItem({ command: OPEN_COMMAND, args: { id: panel.id }, category: "Tessera" });
+
+    const sidebar = new DashboardSidebar(address, app.commands);
+    sidebar.title.icon = tesseraIcon;
+    app.shell.add(sidebar, "left", { rank: 400 });
+
+    if (restorer) {
+      restorer.add(sidebar, sidebar.id);
+      void restorer.restore(tracker, {
+        command: OPEN_COMMAND,
+        args: (w) => ({ id: w.content.panel.id }),
+        name: (w) => w.content.panel.id,
+      });
+    }
+    // Bokeh figures take their colours at creation: redraw open panels in the new theme.
+    themes?.themeChanged.connect(() => tracker.forEach((w) => w.content.redraw()));
+  },
+};
+
+export default plugin;

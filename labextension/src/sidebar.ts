@@ -1,0 +1,81 @@
+/**
+ * The "Tessera" sidebar: the dashboard address, whether it answers, and one entry per panel.
+ * Clicking an entry opens (or reveals) that panel in the main area.
+ */
+import { Widget } from "@lumino/widgets";
+import type { CommandRegistry } from "@lumino/commands";
+import { PANELS } from "../../engine/dist/dashboard/panels/index.js";
+import type { DashboardAddress } from "./dashboard-address.js";
+
+export const OPEN_COMMAND = "tessera:open-panel";
+
+export class DashboardSidebar extends Widget {
+  private readonly state: HTMLDivElement;
+  private readonly input: HTMLInputElement;
+
+  constructor(
+    private readonly address: DashboardAddress,
+    commands: CommandRegistry,
+  ) {
+    super();
+    this.id = "tessera-dashboard-sidebar";
+    this.title.caption = "Tessera dashboard";
+    this.addClass("tessera-sidebar");
+
+    const heading = document.createElement("h2");
+    heading.textContent = "Tessera";
+    const form = document.createElement("form");
+    this.input = document.createElement("input");
+    this.input.type = "url";
+    this.input.className = "jp-mod-styled tessera-url";
+    this.input.value = address.url;
+    this.input.title = "Dashboard address (a cluster prints it as client.dashboardLink)";
+    form.append(this.input);
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      try {
+        address.url = this.input.value;
+      } catch {
+        this.state.textContent = "not a URL";
+      }
+      void this.check();
+    });
+    this.state = document.createElement("div");
+    this.state.className = "tessera-state";
+
+    const list = document.createElement("ul");
+    list.className = "tessera-panel-list";
+    for (const panel of PANELS) {
+      const item = document.createElement("li");
+      const button = document.createElement("button");
+      button.className = "jp-Button tessera-panel-button";
+      button.textContent = panel.title;
+      button.dataset.tesseraPanel = panel.id;
+      button.addEventListener("click", () => void commands.execute(OPEN_COMMAND, { id: panel.id }));
+      item.append(button);
+      list.append(item);
+    }
+    this.node.append(heading, form, this.state, list);
+    address.changed.connect(() => {
+      this.input.value = address.url;
+      void this.check();
+    });
+  }
+
+  protected override onAfterShow(): void {
+    void this.check();
+  }
+
+  /** Ask the dashboard for its panel list: says whether it is reachable (and allows us). */
+  async check(): Promise<void> {
+    const url = this.address.url;
+    try {
+      const response = await fetch(new URL("panels.json", url), { cache: "no-store" });
+      this.state.textContent = response.ok ? `connected: ${url}` : `${url} answered ${response.status}`;
+      this.state.dataset.connected = String(response.ok);
+    } catch {
+      this.state.textContent = `no dashboard at ${url} (or it does not allow this origin)`;
+      this.state.dataset.connected = "false";
+    }
+  }
+}

@@ -6,8 +6,9 @@
  *
  * The HTML uses JupyterLab's theme variables, with fallbacks for other front ends.
  */
-import { Client, Delayed, Future, LocalCluster } from "@tessera/engine";
+import { Client, Delayed, Future, LiveGraph, LocalCluster } from "@tessera/engine";
 
+import { dashboardData } from "./dashboard-discovery.js";
 import { registerDisplayAdapter, type MimeData } from "./display.js";
 
 export function escapeHtml(text: string): string {
@@ -78,7 +79,11 @@ function clusterRows(cluster: LocalCluster): [string, string][] {
 }
 
 export function clientData(c: Client): MimeData {
-  return { "text/plain": c.toString(), "text/html": card("Client · LocalCluster", clusterRows(c.cluster)) };
+  const link = c.dashboardLink;
+  const rows = clusterRows(c.cluster);
+  if (link !== null) rows.unshift(["Dashboard", `<a href="${escapeHtml(link)}" target="_blank">${escapeHtml(link)}</a>`]);
+  // The dashboard's address also travels as its own MIME type, for the JupyterLab extension.
+  return { "text/plain": c.toString(), "text/html": card("Client · LocalCluster", rows), ...dashboardData(c) };
 }
 
 export function clusterData(c: LocalCluster): MimeData {
@@ -97,12 +102,18 @@ export function graphDrawingData(g: { dot: string; svg: string }): MimeData {
   return { "text/plain": `<task graph drawing: ${nodes} nodes; .dot holds the Graphviz source>`, "image/svg+xml": g.svg };
 }
 
+/** A live graph: its current drawing, with the states of its tasks in the plain text. */
+export function liveGraphData(g: LiveGraph): MimeData {
+  return { ...graphDrawingData(g), "text/plain": g.toString() };
+}
+
 /** The engine's objects as MIME data, or undefined for anything else. */
 export function engineDisplayAdapter(value: unknown): MimeData | undefined {
   if (value instanceof Delayed) return delayedData(value);
   if (value instanceof Future) return futureData(value);
   if (value instanceof Client) return clientData(value);
   if (value instanceof LocalCluster) return clusterData(value);
+  if (value instanceof LiveGraph) return liveGraphData(value);
   if (isGraphDrawing(value)) return graphDrawingData(value);
   return undefined;
 }

@@ -13,8 +13,11 @@ import { createRequire } from "node:module";
 import { format } from "node:util";
 
 import { runInCell, type CellContext } from "./cell-context.js";
+import { setCellOutput } from "./cell-output.js";
+import { dashboardQueryData, isDashboardQuery } from "./dashboard-discovery.js";
 import { mimeBundleOf } from "./display.js";
 import { compileErrorContent, errorContent, type ErrorContent } from "./errors.js";
+import { liveSubscription, showLive } from "./live-display.js";
 import { converter, executor, inspect, jupyter, tslabPublic, type ConverterSet, type DisplayData, type Executor } from "./tslab.js";
 
 export interface ExecuteRequest {
@@ -161,7 +164,15 @@ export class TesseraKernel {
     process.stdout.write = streamWriter("stdout", io);
     process.stderr.write = streamWriter("stderr", io);
     jupyter.lastWriteDisplayData = io.display;
+    // Silent requests (a front end asking something) must not become the target of live updates.
+    if (!silent) setCellOutput({ display: (message, update) => io.display(message as DisplayData, update) });
     if (!silent) io.publish("execute_input", { code: req.code, execution_count: count });
+
+    // The JupyterLab extension's question (dashboard-discovery.ts), answered by the kernel itself.
+    if (isDashboardQuery(req.code)) {
+      io.display({ data: dashboardQueryData() as DisplayData["data"], metadata: {}, transient: {} }, false);
+      return { status: "ok", execution_count: count, payload: [], user_expressions: {} };
+    }
 
     const cell: CellContext = { executionCount: count, controller: new AbortController() };
     this.outcome = freshOutcome();
@@ -181,8 +192,14 @@ export class TesseraKernel {
 
     if (ok) {
       if (outcome.hasValue && !silent) {
-        const bundle = await runInCell(cell, () => mimeBundleOf(outcome.value));
-        io.publish("execute_result", { execution_count: count, data: bundle.data, metadata: bundle.metadata });
+        // A value that changes after it is shown (a live graph) needs a display_id to be
+        // updated in place, which only display_data carries.
+        const live = liveSubscription(outcome.value);
+        if (live) await runInCell(cell, () => showLive(outcome.value, live));
+        else {
+          const bundle = await runInCell(cell, () => mimeBundleOf(outcome.value));
+          io.publish("execute_result", { execution_count: count, data: bundle.data, metadata: bundle.metadata });
+        }
       }
       return { status: "ok", execution_count: count, payload: [], user_expressions: {} };
     }

@@ -10,6 +10,7 @@ import { registerEngineAdapters } from "./adapters.js";
 import { installDefaultSignal } from "./cell-context.js";
 import { createConverterSet, TesseraKernel } from "./handler.js";
 import { installModuleFallback } from "./module-fallback.js";
+import { installProgressDisplay } from "./progress-display.js";
 import { TesseraServer } from "./server.js";
 import { tslabTypeScriptSys } from "./tslab.js";
 import { limitWatchingToOwnSources } from "./watch-scope.js";
@@ -33,6 +34,7 @@ export async function startKernel({ connectionFile }: KernelOptions): Promise<Te
   limitWatchingToOwnSources(tslabTypeScriptSys());
   installDefaultSignal();
   registerEngineAdapters();
+  installProgressDisplay();
 
   const converters = createConverterSet();
   void converters.node; // type-check set-up takes a few hundred ms: pay it before the first cell

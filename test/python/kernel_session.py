@@ -63,11 +63,13 @@ class KernelSession:
         timeout: float = 60,
         during: Callable[[], None] | None = None,
         during_after: float = 0.0,
+        silent: bool = False,
     ) -> CellRun:
         """Run `code`; `during` is called once, `during_after` seconds after the cell started
         (the kernel announced it with execute_input: an interrupt sent before a cell runs
-        interrupts nothing, as with any kernel)."""
-        msg_id = self.kc.execute(code)
+        interrupts nothing, as with any kernel). `silent` sends the request as a front end's
+        own query: no execute_input, no execute_result, no history."""
+        msg_id = self.kc.execute(code, silent=silent, store_history=not silent)
         deadline = time.monotonic() + timeout
         started: float | None = None
         fired_at: float | None = None

@@ -10,6 +10,9 @@ import { visualizeGraph, type VisualizeOptions } from "../graph/visualize.js";
 import { resolveScheduler, type SchedulerChoice } from "../scheduler/default-scheduler.js";
 import type { Scheduler } from "../scheduler/scheduler.js";
 import { isCollection, type TesseraCollection } from "./collection.js";
+// These two import this module back; they only use it when called, so the cycle is harmless.
+import { runGraphWithProgress, type ProgressOption } from "../diagnostics/progress.js";
+import { visualizeLive, type LiveGraphOptions } from "../diagnostics/live-graph.js";
 
 export interface ComputeOptions {
   /** "threads" (default: the active client's cluster or the shared thread pool), "sync", or a Client. */
@@ -18,9 +21,14 @@ export interface ComputeOptions {
   optimizeGraph?: boolean;
   /** Abort to cancel: tasks nobody else needs stop, and the promise rejects with CancelledError. */
   signal?: AbortSignal;
+  /**
+   * Show a progress bar of the tasks as they run: in a notebook an HTML bar updated in place,
+   * in plain Node a text line on stderr; or a display factory of your own.
+   */
+  progress?: ProgressOption;
 }
 
-const OPTION_KEYS = new Set(["scheduler", "optimizeGraph", "signal"]);
+const OPTION_KEYS = new Set(["scheduler", "optimizeGraph", "signal", "progress"]);
 
 /** Split `compute(a, b, { scheduler })`'s trailing options object from its values. */
 export function splitOptions<O extends object>(args: unknown[], known: Set<string> = OPTION_KEYS): [unknown[], O] {
@@ -81,7 +89,9 @@ export async function compute<T extends unknown[]>(...args: [...T] | [...T, Comp
   const { scheduler, owned } = await resolveScheduler(opts.scheduler);
   try {
     const { graph, keys } = collectionsToGraph(collections, opts);
-    const results = await runGraph(scheduler, graph, keys, opts.signal);
+    const results = opts.progress
+      ? await runGraphWithProgress(scheduler, graph, keys, opts.signal, opts.progress)
+      : await runGraph(scheduler, graph, keys, opts.signal);
     let offset = 0;
     return values.map((v) => {
       if (!isCollection(v)) return v;
@@ -109,9 +119,14 @@ export async function get(
   }
 }
 
-export interface VisualizeCollectionsOptions extends VisualizeOptions {
-  /** Draw the graph as it will run (culled, inlined, fused); default false, as in Dask. */
+export interface VisualizeCollectionsOptions extends VisualizeOptions, Omit<LiveGraphOptions, keyof VisualizeOptions> {
+  /** Draw the graph as it will run (culled, inlined, fused); default false, as in Dask (true when live). */
   optimizeGraph?: boolean;
+  /**
+   * Recolour the nodes as the graph's tasks run (a notebook updates the picture in place).
+   * Returns a LiveGraph, which also has `dot` and `svg`.
+   */
+  live?: boolean;
 }
 
 /** The task graph of collections as Graphviz DOT and SVG (Dask's `visualize`). */
@@ -120,9 +135,13 @@ export async function visualize(
 ): Promise<{ dot: string; svg: string }> {
   const [values, opts] = splitOptions<VisualizeCollectionsOptions>(
     args,
-    new Set(["optimizeGraph", "rankdir", "color", "priorities", "states", "maxNodes", "title"]),
+    new Set(["optimizeGraph", "rankdir", "color", "priorities", "states", "maxNodes", "title", "live", "scheduler", "intervalMs"]),
   );
   const collections = values.filter(isCollection);
+  if (opts.live) {
+    const { live: _live, states: _states, ...liveOpts } = opts;
+    return visualizeLive(...collections, liveOpts);
+  }
   const { graph } = collectionsToGraph(collections, { optimizeGraph: opts.optimizeGraph ?? false });
   return visualizeGraph(graph, opts);
 }

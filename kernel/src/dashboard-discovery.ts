@@ -1,0 +1,57 @@
+/**
+ * How JupyterLab finds the dashboard of the cluster a notebook started, without any URL
+ * typing (dask-labextension finds Dask's the same way, by running code silently in the
+ * kernel and reading what it displays).
+ *
+ * 1. A Client's MIME bundle carries `application/vnd.tessera.dashboard+json` when its
+ *    cluster has a dashboard, so the extension sees the address as soon as the Client is shown.
+ * 2. The extension can ask at any time with an execute_request
+ *      { code: "__tesseraDashboard()", silent: true, store_history: false }
+ *    The kernel answers it itself (the code never reaches the TypeScript compiler) with one
+ *    display_data message whose `text/plain` is the JSON below, or `null` when no Client with
+ *    a dashboard runs; `application/vnd.tessera.dashboard+json` is there only in the first case.
+ *
+ *    { "url": "http://127.0.0.1:8787/", "link": "http://127.0.0.1:8787/status", "token": null }
+ *
+ *    `url` is the dashboard's root (panels and the WebSocket are below it), `link` the page to
+ *    open, `token` the access token (null on loopback, where the address is the access control).
+ */
+import { Client } from "@tessera/engine";
+
+import type { MimeData } from "./display.js";
+
+export const DASHBOARD_MIME = "application/vnd.tessera.dashboard+json";
+
+/** The code the JupyterLab extension runs (silently) to ask for the dashboard. */
+export const DASHBOARD_QUERY = "__tesseraDashboard()";
+
+export interface DashboardInfo {
+  url: string;
+  link: string;
+  token: string | null;
+}
+
+/** Where `client`'s dashboard is, or null if its cluster has none. */
+export function dashboardInfo(client: Client | undefined): DashboardInfo | null {
+  const dashboard = client?.cluster.dashboard;
+  const link = client?.dashboardLink ?? null;
+  if (!client || !dashboard || link === null) return null;
+  return { url: dashboard.url, link, token: dashboard.token };
+}
+
+/** The dashboard part of a Client's MIME bundle (empty without a dashboard). */
+export function dashboardData(client: Client): MimeData {
+  const info = dashboardInfo(client);
+  return info ? { [DASHBOARD_MIME]: info } : {};
+}
+
+/** Whether a cell is the extension's query (surrounding space and a final `;` allowed). */
+export function isDashboardQuery(code: string): boolean {
+  return code.trim().replace(/;$/, "").trim() === DASHBOARD_QUERY;
+}
+
+/** The answer to the query: the default Client's dashboard, or null. */
+export function dashboardQueryData(): MimeData {
+  const info = dashboardInfo(Client.current());
+  return { "text/plain": JSON.stringify(info), ...(info ? { [DASHBOARD_MIME]: info } : {}) };
+}

@@ -18,6 +18,8 @@ export interface FactorRange {
 
 export interface Figure {
   y_range: FactorRange;
+  /** All x axes of the figure at once (BokehJS proxies the assignment). */
+  xaxis: { formatter: unknown };
   hbar(attrs: Attrs): unknown;
   add_tools(...tools: unknown[]): void;
 }
@@ -26,6 +28,7 @@ export interface BokehApi {
   ColumnDataSource: new (attrs: { data: Columns; name?: string }) => ColumnDataSource;
   FactorRange: new (attrs: { factors: string[] }) => FactorRange;
   HoverTool: new (attrs: Attrs) => unknown;
+  DatetimeTickFormatter: new (attrs: Attrs) => unknown;
   Plotting: { figure(attrs: Attrs): Figure };
   Tables: {
     DataTable: new (attrs: Attrs) => unknown;

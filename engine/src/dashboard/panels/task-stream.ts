@@ -31,6 +31,13 @@ export const taskStream: PanelDefinition = {
       y_range: new bokeh.FactorRange({ factors: [] }),
       tools: "xpan,xwheel_zoom,reset",
     });
+    // Clock time on the axis; Bokeh's default shows "000ms" at each whole second.
+    fig.xaxis.formatter = new bokeh.DatetimeTickFormatter({
+      milliseconds: "%H:%M:%S.%3N",
+      seconds: "%H:%M:%S",
+      minsec: "%H:%M:%S",
+      context: null,
+    });
     fig.hbar({ y: { field: "row" }, left: { field: "start" }, right: { field: "stop" }, height: 0.9, fill_color: { field: "color" }, line_color: null, source });
     fig.add_tools(new bokeh.HoverTool({ tooltips: [["key", "@key"], ["duration", "@duration{0.00} ms"]] }));
     applyTheme(fig, theme);

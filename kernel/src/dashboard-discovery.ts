@@ -15,6 +15,9 @@
  *
  *    `url` is the dashboard's root (panels and the WebSocket are below it), `link` the page to
  *    open, `token` the access token (null on loopback, where the address is the access control).
+ *
+ *    The extension passes its own origin, `__tesseraDashboard("http://127.0.0.1:8888")`, and
+ *    the dashboard then accepts WebSocket connections from JupyterLab's page.
  */
 import { Client } from "@tessera/engine";
 
@@ -45,13 +48,34 @@ export function dashboardData(client: Client): MimeData {
   return info ? { [DASHBOARD_MIME]: info } : {};
 }
 
-/** Whether a cell is the extension's query (surrounding space and a final `;` allowed). */
-export function isDashboardQuery(code: string): boolean {
-  return code.trim().replace(/;$/, "").trim() === DASHBOARD_QUERY;
+/** `__tesseraDashboard()` or `__tesseraDashboard("<origin>")`; the origin must be an http(s) origin. */
+const QUERY = /^__tesseraDashboard\((?:\s*("(?:[^"\\]|\\.)*")\s*)?\)$/;
+
+/**
+ * The query in a cell, if the cell is exactly the extension's query (surrounding space and a
+ * final `;` allowed): `{ origin }` names the page asking, when it said.
+ */
+export function parseDashboardQuery(code: string): { origin: string | null } | null {
+  const m = QUERY.exec(code.trim().replace(/;$/, "").trim());
+  if (!m) return null;
+  if (!m[1]) return { origin: null };
+  try {
+    const origin = JSON.parse(m[1]) as unknown;
+    return typeof origin === "string" && /^https?:\/\/[^/\s]+$/.test(origin) ? { origin } : { origin: null };
+  } catch {
+    return { origin: null };
+  }
 }
 
-/** The answer to the query: the default Client's dashboard, or null. */
-export function dashboardQueryData(): MimeData {
-  const info = dashboardInfo(Client.current());
+/** Whether a cell is the extension's query. */
+export function isDashboardQuery(code: string): boolean {
+  return parseDashboardQuery(code) !== null;
+}
+
+/** The answer to the query: the default Client's dashboard, or null. It also lets `origin` in. */
+export function dashboardQueryData(origin: string | null = null): MimeData {
+  const client = Client.current();
+  if (origin) client?.cluster.dashboard?.allowOrigin(origin);
+  const info = dashboardInfo(client);
   return { "text/plain": JSON.stringify(info), ...(info ? { [DASHBOARD_MIME]: info } : {}) };
 }

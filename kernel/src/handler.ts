@@ -14,7 +14,7 @@ import { format } from "node:util";
 
 import { runInCell, type CellContext } from "./cell-context.js";
 import { setCellOutput } from "./cell-output.js";
-import { dashboardQueryData, isDashboardQuery } from "./dashboard-discovery.js";
+import { dashboardQueryData, parseDashboardQuery } from "./dashboard-discovery.js";
 import { mimeBundleOf } from "./display.js";
 import { compileErrorContent, errorContent, type ErrorContent } from "./errors.js";
 import { liveSubscription, showLive } from "./live-display.js";
@@ -169,8 +169,9 @@ export class TesseraKernel {
     if (!silent) io.publish("execute_input", { code: req.code, execution_count: count });
 
     // The JupyterLab extension's question (dashboard-discovery.ts), answered by the kernel itself.
-    if (isDashboardQuery(req.code)) {
-      io.display({ data: dashboardQueryData() as DisplayData["data"], metadata: {}, transient: {} }, false);
+    const query = parseDashboardQuery(req.code);
+    if (query) {
+      io.display({ data: dashboardQueryData(query.origin) as DisplayData["data"], metadata: {}, transient: {} }, false);
       return { status: "ok", execution_count: count, payload: [], user_expressions: {} };
     }
 

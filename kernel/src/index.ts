@@ -6,5 +6,5 @@ export { kernelSpec, installKernelspec, KERNEL_NAME, type KernelSpec, type Insta
 export { currentCell, defaultSignal, type CellContext } from "./cell-context.js";
 export { progressData, progressHtml, notebookProgressDisplay, installProgressDisplay, PROGRESS_MIME } from "./progress-display.js";
 export { liveSubscription, showLive, LIVE_DISPLAY } from "./live-display.js";
-export { dashboardInfo, dashboardQueryData, isDashboardQuery, DASHBOARD_MIME, DASHBOARD_QUERY, type DashboardInfo } from "./dashboard-discovery.js";
+export { dashboardInfo, dashboardQueryData, isDashboardQuery, parseDashboardQuery, DASHBOARD_MIME, DASHBOARD_QUERY, type DashboardInfo } from "./dashboard-discovery.js";
 export { cellOutput, setCellOutput, UpdatableDisplay, type DisplaySink } from "./cell-output.js";

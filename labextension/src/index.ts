@@ -1,7 +1,8 @@
 /**
- * Tessera's JupyterLab 4 extension: a "Tessera" sidebar listing the dashboard panels; each
- * opens as a native BokehJS view in a Lumino widget docked beside the notebooks. Open panels
- * come back after a reload (ILayoutRestorer) and each panel has a palette command.
+ * Tessera's JupyterLab 4 extension: a "Tessera" sidebar listing the dashboard panels (of the
+ * dashboard the active notebook's Tessera kernel reports, or of a typed address); each opens
+ * as a native BokehJS view in a Lumino widget docked beside the notebooks. Open panels come
+ * back after a reload (ILayoutRestorer) and each panel has a palette command.
  */
 import { ILayoutRestorer, type JupyterFrontEnd, type JupyterFrontEndPlugin } from "@jupyterlab/application";
 import { ICommandPalette, IThemeManager, MainAreaWidget, WidgetTracker } from "@jupyterlab/apputils";
@@ -9,6 +10,7 @@ import { LabIcon } from "@jupyterlab/ui-components";
 import { PANELS } from "../../engine/dist/dashboard/panels/index.js";
 import { DashboardAddress } from "./dashboard-address.js";
 import { DashboardPanelWidget } from "./panel-widget.js";
+import { KernelDashboardDiscovery } from "./kernel-discovery.js";
 import { DashboardSidebar, OPEN_COMMAND } from "./sidebar.js";
 import { installStyles } from "./style.js";
 
@@ -56,6 +58,12 @@ const plugin: JupyterFrontEndPlugin<void> = {
     const sidebar = new DashboardSidebar(address, app.commands);
     sidebar.title.icon = tesseraIcon;
     app.shell.add(sidebar, "left", { rank: 400 });
+
+    // The active notebook's kernel names its dashboard; panels follow it unless a URL was typed.
+    const discovery = new KernelDashboardDiscovery(address);
+    discovery.follow(app.shell.currentWidget);
+    app.shell.currentChanged?.connect((_, change) => discovery.follow(change.newValue));
+    sidebar.onShow = () => discovery.refresh();
 
     if (restorer) {
       restorer.add(sidebar, sidebar.id);

@@ -1,6 +1,7 @@
 /**
- * The "Tessera" sidebar: the dashboard address, whether it answers, and one entry per panel.
- * Clicking an entry opens (or reveals) that panel in the main area.
+ * The "Tessera" sidebar: the dashboard address and where it comes from (the active notebook's
+ * kernel, or typed here, which wins until the field is cleared), whether it answers, and one
+ * entry per panel. Clicking an entry opens (or reveals) that panel in the main area.
  */
 import { Widget } from "@lumino/widgets";
 import type { CommandRegistry } from "@lumino/commands";
@@ -12,6 +13,9 @@ export const OPEN_COMMAND = "tessera:open-panel";
 export class DashboardSidebar extends Widget {
   private readonly state: HTMLDivElement;
   private readonly input: HTMLInputElement;
+  private readonly sourceLabel: HTMLDivElement;
+  /** Called when the sidebar is shown, to ask the kernel again. */
+  onShow: (() => void) | null = null;
 
   constructor(
     private readonly address: DashboardAddress,
@@ -26,20 +30,24 @@ export class DashboardSidebar extends Widget {
     heading.textContent = "Tessera";
     const form = document.createElement("form");
     this.input = document.createElement("input");
-    this.input.type = "url";
+    this.input.type = "text";
     this.input.className = "jp-mod-styled tessera-url";
-    this.input.value = address.url;
-    this.input.title = "Dashboard address (a cluster prints it as client.dashboardLink)";
+    this.input.title =
+      "Dashboard address (a cluster prints it as client.dashboardLink). Found from the notebook's kernel when empty; a typed address wins until cleared.";
     form.append(this.input);
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       try {
-        address.url = this.input.value;
+        address.manual = this.input.value;
       } catch {
         this.state.textContent = "not a URL";
+        return;
       }
+      this.showAddress();
       void this.check();
     });
+    this.sourceLabel = document.createElement("div");
+    this.sourceLabel.className = "tessera-source";
     this.state = document.createElement("div");
     this.state.className = "tessera-state";
 
@@ -55,15 +63,28 @@ export class DashboardSidebar extends Widget {
       item.append(button);
       list.append(item);
     }
-    this.node.append(heading, form, this.state, list);
+    this.node.append(heading, form, this.sourceLabel, this.state, list);
+    this.showAddress();
+    address.sourceChanged.connect(() => this.showAddress());
     address.changed.connect(() => {
-      this.input.value = address.url;
+      this.showAddress();
       void this.check();
     });
   }
 
   protected override onAfterShow(): void {
+    this.onShow?.();
     void this.check();
+  }
+
+  /** The field holds only a typed address; the one in use shows as its placeholder. */
+  private showAddress(): void {
+    const { manual, source, url } = this.address;
+    if (document.activeElement !== this.input) this.input.value = manual ?? "";
+    this.input.placeholder = url;
+    this.sourceLabel.dataset.source = source;
+    this.sourceLabel.textContent =
+      source === "kernel" ? "from kernel" : source === "manual" ? "manual (clear the field to use the kernel's)" : "default (no Tessera dashboard found in the notebook's kernel)";
   }
 
   /** Ask the dashboard for its panel list: says whether it is reachable (and allows us). */

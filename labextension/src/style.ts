@@ -3,6 +3,9 @@ const CSS = `
 .tessera-sidebar { padding: 8px; color: var(--jp-ui-font-color1); background: var(--jp-layout-color1); overflow-y: auto; }
 .tessera-sidebar h2 { font-size: var(--jp-ui-font-size2); margin: 4px 0 8px; }
 .tessera-sidebar .tessera-url { width: 100%; box-sizing: border-box; }
+.tessera-sidebar .tessera-source { font-size: var(--jp-ui-font-size0); margin: 4px 0 0; color: var(--jp-ui-font-color2); }
+.tessera-sidebar .tessera-source[data-source="kernel"] { color: var(--jp-success-color1); }
+.tessera-sidebar .tessera-source[data-source="manual"] { color: var(--jp-warn-color1); }
 .tessera-sidebar .tessera-state { font-size: var(--jp-ui-font-size0); color: var(--jp-ui-font-color2); margin: 4px 0 8px; word-break: break-all; }
 .tessera-panel-list { list-style: none; padding: 0; margin: 0; }
 .tessera-panel-button { width: 100%; text-align: left; margin: 2px 0; padding: 6px 8px; cursor: pointer;

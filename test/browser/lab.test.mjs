@@ -1,7 +1,9 @@
 /**
  * The JupyterLab extension in a real `jupyter lab` from .venv, driven in headless Chromium:
  * the Tessera sidebar lists the panels, Task Stream and Progress open docked in the main area
- * and fill from a live cluster's dashboard, and after a reload the layout comes back.
+ * and fill from a live cluster's dashboard, and after a reload the layout comes back; and with
+ * no address typed, the sidebar finds the dashboard of a Client started in a notebook on the
+ * Tessera kernel by asking that kernel.
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -51,8 +53,11 @@ before(async () => {
       `--ServerApp.token=${token}`,
       `--ServerApp.root_dir=${tmp}`,
       `--LabApp.workspaces_dir=${join(tmp, ".workspaces")}`,
+      "--LabApp.expose_app_in_browser=True",
       ...(process.getuid?.() === 0 ? ["--allow-root"] : []),
     ],
+    // Kernels inherit the environment: a cluster started in a notebook lets the lab's origin
+    // stream its dashboard.
     { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, JUPYTER_PLATFORM_DIRS: "1" } },
   );
   let log = "";
@@ -135,4 +140,98 @@ test("the sidebar opens Task Stream and Progress beside the notebooks, and they 
   await page.screenshot({ path: join(RESULTS, "lab-panels-restored.png") });
   assert.deepEqual(errors, []);
   await page.close();
+});
+
+const NOTEBOOK_CELL = `import { Client } from "@tessera/engine";
+const client = await Client.start({ nWorkers: 2 });
+function spin(x: number): number {
+  const end = Date.now() + 2;
+  while (Date.now() < end);
+  return x + 1;
+}
+const results = await client.gather(client.map(spin, Array.from({ length: 300 }, (_, i) => i)));
+\`done: \${results.length}\``;
+
+function notebook(cells) {
+  return {
+    nbformat: 4,
+    nbformat_minor: 5,
+    metadata: { kernelspec: { name: "tessera", display_name: "TypeScript (Tessera)", language: "typescript" } },
+    cells: cells.map((source, i) => ({ id: `cell-${i}`, cell_type: "code", source, metadata: {}, outputs: [], execution_count: null })),
+  };
+}
+
+test("with no address typed, the sidebar finds the dashboard of the notebook kernel's Client", async () => {
+  const put = await fetch(`${labUrl}/api/contents/discover.ipynb?token=${token}`, {
+    method: "PUT",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ type: "notebook", format: "json", content: notebook([NOTEBOOK_CELL]) }),
+  });
+  assert.ok(put.ok, `could not create the notebook: ${put.status}`);
+  // Hold the default dashboard port (when free) so the notebook's cluster has to take another:
+  // only asking the kernel can find it then.
+  const blocker = createServer().unref();
+  await new Promise((resolve) => {
+    blocker.once("error", resolve);
+    blocker.listen(8787, "127.0.0.1", resolve);
+  });
+
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  // A workspace of its own: the first test's restored panels must not be there.
+  await page.goto(`${labUrl}/lab/workspaces/discover/tree/discover.ipynb?token=${token}`);
+  await page.locator(".jp-Notebook .jp-Cell").first().waitFor({ timeout: 60_000 });
+  await until(
+    "the tessera kernel to be idle",
+    () => page.evaluate(() => {
+      const widget = globalThis.jupyterapp.shell.currentWidget;
+      const kernel = widget?.sessionContext?.session?.kernel;
+      return kernel?.name === "tessera" && kernel.status === "idle";
+    }),
+    90_000,
+  );
+  await page.evaluate(() => globalThis.jupyterapp.commands.execute("notebook:run-all-cells"));
+  await until("the cell to finish", async () => (await page.locator(".jp-OutputArea-output").allTextContents()).some((t) => t.includes("done: 300")), 120_000);
+
+  const tab = page.locator('.jp-SideBar .lm-TabBar-tab[data-id="tessera-dashboard-sidebar"]');
+  await tab.click();
+  const sidebar = page.locator("#tessera-dashboard-sidebar");
+  await sidebar.waitFor({ state: "visible" });
+  assert.equal(await sidebar.locator(".tessera-url").inputValue(), "", "no address typed");
+  await until("the sidebar to take the kernel's dashboard", async () => (await sidebar.locator(".tessera-source").getAttribute("data-source")) === "kernel");
+  await until("the sidebar to reach the dashboard", async () => (await sidebar.locator(".tessera-state").getAttribute("data-connected")) === "true");
+  const state = await sidebar.locator(".tessera-state").textContent();
+  const [, discovered, port] = state.match(/connected: (http:\/\/127\.0\.0\.1:(\d+)\/)/) ?? [];
+  assert.ok(discovered, state);
+  assert.notEqual(port, "8787", "the cluster's own port, not the default");
+
+  await sidebar.locator('button[data-tessera-panel="task-stream"]').click();
+  await page.locator('#jp-main-dock-panel [data-tessera-panel="task-stream"]').waitFor();
+  const sources = await until("Task Stream to show the notebook's tasks", async () => {
+    const s = await readSources(page);
+    const stream = s["tessera-task-stream"];
+    return stream && stream.key.filter((k) => String(k).includes("spin")).length >= 300 ? s : null;
+  }, 60_000);
+  assert.ok(new Set(sources["tessera-task-stream"].row).size >= 2, "one row per worker thread");
+  // The "get notified about Jupyter news?" toast would cover the panel in the picture.
+  const noNews = page.locator(".jp-toast-button", { hasText: "No" });
+  await noNews.click({ timeout: 2_000 }).catch(() => {});
+  await noNews.waitFor({ state: "detached", timeout: 5_000 }).catch(() => {});
+  await page.screenshot({ path: join(RESULTS, "lab-discovered.png") });
+
+  // A typed address wins over the kernel's until the field is cleared.
+  const input = sidebar.locator(".tessera-url");
+  await input.fill("127.0.0.1:9");
+  await input.press("Enter");
+  await until("the typed address to be used", async () => (await sidebar.locator(".tessera-source").getAttribute("data-source")) === "manual");
+  assert.equal(await input.getAttribute("placeholder"), "http://127.0.0.1:9/");
+  await input.fill("");
+  await input.press("Enter");
+  await until("the kernel's address to be used again", async () => (await sidebar.locator(".tessera-source").getAttribute("data-source")) === "kernel");
+  assert.equal(await input.getAttribute("placeholder"), discovered);
+  await until("the sidebar to reach the dashboard again", async () => (await sidebar.locator(".tessera-state").getAttribute("data-connected")) === "true");
+  assert.deepEqual(errors, []);
+  await page.close();
+  await new Promise((resolve) => blocker.close(resolve));
 });

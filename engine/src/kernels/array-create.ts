@@ -57,66 +57,108 @@ function splitmix32(state: number): () => number {
   };
 }
 
+/** The xoshiro128** state of chunk `block` of the stream `seed`: four 32-bit words, not all zero. */
+function seedState(seed: number, block: number): Int32Array {
+  const mix = splitmix32(Math.imul(seed >>> 0, 0x2545f491) ^ splitmix32(block)());
+  const state = new Int32Array([mix(), mix(), mix(), mix()]);
+  if ((state[0]! | state[1]! | state[2]! | state[3]!) === 0) state[0] = 1;
+  return state;
+}
+
 /**
  * xoshiro128** seeded from (`seed`, `block`): every chunk draws its own stream, so a chunk's
  * numbers depend only on the seed and the chunk's position, never on which thread ran it.
+ * Each call returns a double in [0, 1) with 53 random bits. `fillUniform` draws the same stream.
  */
 export function chunkGenerator(seed: number, block: number): () => number {
-  const mix = splitmix32(Math.imul(seed >>> 0, 0x2545f491) ^ splitmix32(block)());
-  let a = mix(), b = mix(), c = mix(), d = mix();
-  if ((a | b | c | d) === 0) a = 1;
-  const next32 = (): number => {
-    const result = Math.imul(rotl(Math.imul(b, 5), 7), 9) >>> 0;
-    const t = b << 9;
+  const state = seedState(seed, block);
+  const one = new Float64Array(1);
+  return () => {
+    fillUniform(one, state);
+    return one[0]!;
+  };
+}
+
+/**
+ * `out` filled with doubles in [0, 1) from the xoshiro128** `state`, which advances. One loop
+ * with the state in local variables: this runs for every element of every random chunk, and a
+ * closure call per 32-bit draw cost several times the arithmetic.
+ */
+function fillUniform(out: Float64Array, state: Int32Array): void {
+  let a = state[0]!, b = state[1]!, c = state[2]!, d = state[3]!;
+  const n = out.length;
+  for (let i = 0; i < n; i++) {
+    // Two 32-bit draws: the high 27 bits of the first and 26 of the second make 53.
+    let x = Math.imul(b, 5);
+    const hi = (Math.imul((x << 7) | (x >>> 25), 9) >>> 5) | 0;
+    let t = b << 9;
     c ^= a;
     d ^= b;
     b ^= c;
     a ^= d;
     c ^= t;
-    d = rotl(d, 11);
-    return result;
-  };
-  // 53 random bits per double in [0, 1).
-  return () => ((next32() >>> 5) * 67108864 + (next32() >>> 6)) / 9007199254740992;
+    d = (d << 11) | (d >>> 21);
+    x = Math.imul(b, 5);
+    const lo = (Math.imul((x << 7) | (x >>> 25), 9) >>> 6) | 0;
+    t = b << 9;
+    c ^= a;
+    d ^= b;
+    b ^= c;
+    a ^= d;
+    c ^= t;
+    d = (d << 11) | (d >>> 21);
+    // `| 0` keeps both halves small integers for the compiler; × 2^-53 is exact, as / 2^53 is.
+    out[i] = (hi * 67108864 + lo) * 1.1102230246251565e-16;
+  }
+  state[0] = a;
+  state[1] = b;
+  state[2] = c;
+  state[3] = d;
 }
-
-const rotl = (x: number, k: number): number => (x << k) | (x >>> (32 - k));
 
 export type RandomKind = "random" | "uniform" | "normal" | "integers";
 
 /** A chunk of random numbers: `random` in [0, 1), `uniform(a, b)`, `normal(loc, scale)`, `integers(low, high)`. */
 export function randomChunk(kind: RandomKind, seed: number, block: number, shape: number[], params: number[], dtype: DType): NDArray {
   const n = shapeSize(shape);
-  const next = chunkGenerator(seed, block);
-  const values = new Float64Array(n);
+  const state = seedState(seed, block);
+  // float64 chunks are drawn straight into their own memory; other dtypes (and an odd
+  // number of normals, which draws one uniform more) go through a float64 buffer.
+  const direct = dtype === "float64" && (kind !== "normal" || n % 2 === 0);
+  // Box–Muller draws two uniforms per pair of normals, also for a last odd element.
+  const draws = kind === "normal" ? n + (n % 2) : n;
+  const values = direct ? (allocate("float64", n) as Float64Array) : new Float64Array(draws);
+  fillUniform(values, state);
   switch (kind) {
     case "random":
-      for (let i = 0; i < n; i++) values[i] = next();
       break;
     case "uniform": {
       const [low, high] = params as [number, number];
-      for (let i = 0; i < n; i++) values[i] = low + (high - low) * next();
+      const width = high - low;
+      for (let i = 0; i < n; i++) values[i] = low + width * values[i]!;
       break;
     }
     case "normal": {
       const [loc, scale] = params as [number, number];
-      // Box–Muller: two uniforms give two independent normals.
-      for (let i = 0; i < n; i += 2) {
-        const u = 1 - next();
-        const r = Math.sqrt(-2 * Math.log(u));
-        const theta = 2 * Math.PI * next();
+      // Box–Muller: two uniforms give two independent normals, written over them in place.
+      const twoPi = 2 * Math.PI;
+      for (let i = 0; i < draws; i += 2) {
+        const r = Math.sqrt(-2 * Math.log(1 - values[i]!));
+        const theta = twoPi * values[i + 1]!;
         values[i] = loc + scale * r * Math.cos(theta);
-        if (i + 1 < n) values[i + 1] = loc + scale * r * Math.sin(theta);
+        values[i + 1] = loc + scale * r * Math.sin(theta);
       }
       break;
     }
     case "integers": {
       const [low, high] = params as [number, number];
-      for (let i = 0; i < n; i++) values[i] = low + Math.floor(next() * (high - low));
+      const width = high - low;
+      for (let i = 0; i < n; i++) values[i] = low + Math.floor(values[i]! * width);
       break;
     }
   }
-  return new NDArray(store(values, dtype), shape, dtype);
+  if (direct) return new NDArray(values, shape, dtype);
+  return new NDArray(store(values.length === n ? values : values.subarray(0, n), dtype), shape, dtype);
 }
 
 // ── data from the user and from files ────────────────────────────────────────────────────
@@ -148,12 +190,12 @@ export function readNpyChunk(part: NpyPart): NDArray {
     const rowElements = shapeSize(rest);
     const bytesPer = dtype === "float64" || dtype === "int64" ? 8 : dtype === "float32" || dtype === "int32" ? 4 : 1;
     const length = (to - from) * rowElements * bytesPer;
-    const shared = new Uint8Array(new SharedArrayBuffer(length));
+    const bytes = new Uint8Array(length);
     const fd = openSync(p.path, "r");
     try {
       let done = 0;
       while (done < length) {
-        const got = readSync(fd, shared, done, length - done, p.dataOffset + from * rowElements * bytesPer + done);
+        const got = readSync(fd, bytes, done, length - done, p.dataOffset + from * rowElements * bytesPer + done);
         if (got === 0) throw new Error(`${p.path}: the file ends before the data its header announces`);
         done += got;
       }
@@ -161,6 +203,6 @@ export function readNpyChunk(part: NpyPart): NDArray {
       closeSync(fd);
     }
     const chunkShape = p.shape.length === 0 ? [] : [to - from, ...rest];
-    return new NDArray(typedArrayFromBytes(shared, dtype), chunkShape, dtype);
+    return new NDArray(typedArrayFromBytes(bytes, dtype), chunkShape, dtype);
   }
 }

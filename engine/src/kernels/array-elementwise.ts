@@ -147,7 +147,17 @@ export function unary(op: UnaryOp, x: NDArray, outDtype: DType): NDArray {
   const values = asNumbers(x.data);
   const n = x.size;
   const { out, finish } = output(outDtype, n, op === "not" || op === "isnan" || op === "isfinite");
-  for (let i = 0; i < n; i++) out[i] = f(values[i]!);
+  // The common functions get loops of their own: through the table, `f` differs from call to
+  // call, so the engine cannot inline it and pays a function call per element.
+  switch (op) {
+    case "sqrt": for (let i = 0; i < n; i++) out[i] = Math.sqrt(values[i]!); break;
+    case "neg": for (let i = 0; i < n; i++) out[i] = -values[i]!; break;
+    case "abs": for (let i = 0; i < n; i++) out[i] = Math.abs(values[i]!); break;
+    case "square": for (let i = 0; i < n; i++) out[i] = values[i]! * values[i]!; break;
+    case "exp": for (let i = 0; i < n; i++) out[i] = Math.exp(values[i]!); break;
+    case "log": for (let i = 0; i < n; i++) out[i] = Math.log(values[i]!); break;
+    default: for (let i = 0; i < n; i++) out[i] = f(values[i]!);
+  }
   return new NDArray(finish(), x.shape, outDtype);
 }
 
@@ -167,15 +177,24 @@ export function binary(op: BinaryOp, a: Operand, b: Operand, outDtype: DType, co
     if (op === "add") for (let i = 0; i < n; i++) out[i] = av[i]! + bv[i]!;
     else if (op === "mul") for (let i = 0; i < n; i++) out[i] = av[i]! * bv[i]!;
     else if (op === "sub") for (let i = 0; i < n; i++) out[i] = av[i]! - bv[i]!;
+    else if (op === "div") for (let i = 0; i < n; i++) out[i] = av[i]! / bv[i]!;
     else for (let i = 0; i < n; i++) out[i] = f(av[i]!, bv[i]!);
   } else if (sameA && !(b instanceof NDArray)) {
     const av = asNumbers((a as NDArray).data);
     const s = Number(b);
-    for (let i = 0; i < n; i++) out[i] = f(av[i]!, s);
+    if (op === "add") for (let i = 0; i < n; i++) out[i] = av[i]! + s;
+    else if (op === "mul") for (let i = 0; i < n; i++) out[i] = av[i]! * s;
+    else if (op === "sub") for (let i = 0; i < n; i++) out[i] = av[i]! - s;
+    else if (op === "div") for (let i = 0; i < n; i++) out[i] = av[i]! / s;
+    else for (let i = 0; i < n; i++) out[i] = f(av[i]!, s);
   } else if (sameB && !(a instanceof NDArray)) {
     const bv = asNumbers((b as NDArray).data);
     const s = Number(a);
-    for (let i = 0; i < n; i++) out[i] = f(s, bv[i]!);
+    if (op === "add") for (let i = 0; i < n; i++) out[i] = s + bv[i]!;
+    else if (op === "mul") for (let i = 0; i < n; i++) out[i] = s * bv[i]!;
+    else if (op === "sub") for (let i = 0; i < n; i++) out[i] = s - bv[i]!;
+    else if (op === "div") for (let i = 0; i < n; i++) out[i] = s / bv[i]!;
+    else for (let i = 0; i < n; i++) out[i] = f(s, bv[i]!);
   } else {
     const ra = reader(a, outShape);
     const rb = reader(b, outShape);

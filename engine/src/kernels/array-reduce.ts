@@ -54,59 +54,119 @@ function outputPositions(shape: readonly number[], axes: readonly number[]): { m
 
 const IDENTITY: Partial<Record<ReduceOp, number>> = { sum: 0, prod: 1, min: Infinity, max: -Infinity, any: 0, all: 1 };
 
+/**
+ * A chunk seen as rows along its last dimension: row `r` holds elements `r * len … r * len + len - 1`
+ * and accumulates into output positions `rowOut[r] + j * step` (step 0 when the last dimension
+ * is reduced, 1 when it is kept). Kernels loop over rows and elements with no per-element
+ * index map or closure; `rowOut` has one entry per row, not per element.
+ */
+interface RowLayout {
+  rows: number;
+  len: number;
+  step: number;
+  rowOut: Int32Array;
+  size: number;
+}
+
+function rowLayout(shape: readonly number[], axes: readonly number[]): RowLayout {
+  const ndim = shape.length;
+  const outShape = shape.map((n, d) => (axes.includes(d) ? 1 : n));
+  const size = shapeSize(outShape);
+  if (ndim === 0) return { rows: 1, len: 1, step: 0, rowOut: new Int32Array(1), size };
+  const len = shape[ndim - 1]!;
+  const step = axes.includes(ndim - 1) ? 0 : 1;
+  const outer = shape.slice(0, -1);
+  const rows = shapeSize(outer);
+  const outStrides = stridesOf(outShape).map((s, d) => (axes.includes(d) ? 0 : s));
+  const rowOut = new Int32Array(rows);
+  const counter = new Array<number>(ndim - 1).fill(0);
+  let o = 0;
+  for (let r = 0; r < rows; r++) {
+    rowOut[r] = o;
+    for (let d = ndim - 2; d >= 0; d--) {
+      counter[d]!++;
+      o += outStrides[d]!;
+      if (counter[d]! < outer[d]!) break;
+      o -= outStrides[d]! * counter[d]!;
+      counter[d] = 0;
+    }
+  }
+  return { rows, len, step, rowOut, size };
+}
+
+type Values = ArrayLike<number>;
+
+/** `acc[o] += values[i]` over the layout (a running sum per row when the last axis is reduced). */
+function addInto(acc: Float64Array, values: Values, { rows, len, step, rowOut }: RowLayout): void {
+  for (let r = 0, i = 0; r < rows; r++) {
+    const o = rowOut[r]!;
+    if (step === 0) {
+      let s = 0;
+      for (let j = 0; j < len; j++) s += values[i++]!;
+      acc[o]! += s;
+    } else for (let j = 0; j < len; j++) acc[o + j]! += values[i++]!;
+  }
+}
+
 /** Reduce one chunk over `axes` (chunk dimensions) to a partial. */
 export function reducePartial(op: ReduceOp, x: NDArray, axes: readonly number[], arg?: ArgContext): ReducePartial {
   const values = asNumbers(x.data);
   const n = x.size;
-  const { map, size } = outputPositions(x.shape, axes);
-  const at = map === null ? () => 0 : (i: number) => map[i]!;
-  if (op === "argmin" || op === "argmax") return argPartial(op, x, values, at, size, arg!);
+  if (op === "argmin" || op === "argmax") {
+    const { map, size } = outputPositions(x.shape, axes);
+    const at = map === null ? () => 0 : (i: number) => map[i]!;
+    return argPartial(op, x, values, at, size, arg!);
+  }
+  const layout = rowLayout(x.shape, axes);
+  const { rows, len, step, rowOut, size } = layout;
   if (op === "mean" || op === "var" || op === "std") {
     const count = size === 0 ? 0 : n / size;
     const mean = new Float64Array(size);
-    for (let i = 0; i < n; i++) mean[at(i)]! += values[i]!;
+    addInto(mean, values, layout);
     for (let o = 0; o < size; o++) mean[o] = count > 0 ? mean[o]! / count : 0;
     const m2 = new Float64Array(size);
     if (op !== "mean") {
-      for (let i = 0; i < n; i++) {
-        const dev = values[i]! - mean[at(i)]!;
-        m2[at(i)]! += dev * dev;
+      for (let r = 0, i = 0; r < rows; r++) {
+        const o = rowOut[r]!;
+        for (let j = 0, k = o; j < len; j++, k += step) {
+          const dev = values[i++]! - mean[k]!;
+          m2[k]! += dev * dev;
+        }
       }
     }
     return { kind: "moments", n: count, mean, m2 };
   }
   const acc = new Float64Array(size).fill(IDENTITY[op]!);
-  switch (op) {
-    case "sum":
-      if (map === null) {
-        let s = 0;
-        for (let i = 0; i < n; i++) s += values[i]!;
-        if (size === 1) acc[0] = s;
-      } else for (let i = 0; i < n; i++) acc[map[i]!]! += values[i]!;
-      break;
-    case "prod":
-      for (let i = 0; i < n; i++) acc[at(i)]! *= values[i]!;
-      break;
-    case "min":
-      for (let i = 0; i < n; i++) {
-        const o = at(i);
-        const v = values[i]!;
-        if (v < acc[o]! || v !== v) acc[o] = acc[o] !== acc[o] ? acc[o]! : v;
-      }
-      break;
-    case "max":
-      for (let i = 0; i < n; i++) {
-        const o = at(i);
-        const v = values[i]!;
-        if (v > acc[o]! || v !== v) acc[o] = acc[o] !== acc[o] ? acc[o]! : v;
-      }
-      break;
-    case "any":
-      for (let i = 0; i < n; i++) if (values[i] !== 0) acc[at(i)] = 1;
-      break;
-    case "all":
-      for (let i = 0; i < n; i++) if (values[i] === 0) acc[at(i)] = 0;
-      break;
+  if (op === "sum") {
+    addInto(acc, values, layout);
+    return { kind: "acc", acc };
+  }
+  for (let r = 0, i = 0; r < rows; r++) {
+    const o = rowOut[r]!;
+    switch (op) {
+      case "prod":
+        for (let j = 0, k = o; j < len; j++, k += step) acc[k]! *= values[i++]!;
+        break;
+      case "min":
+        for (let j = 0, k = o; j < len; j++, k += step) {
+          const v = values[i++]!;
+          // The first NaN sticks (NumPy propagates NaN).
+          if (v < acc[k]! || v !== v) acc[k] = acc[k] !== acc[k] ? acc[k]! : v;
+        }
+        break;
+      case "max":
+        for (let j = 0, k = o; j < len; j++, k += step) {
+          const v = values[i++]!;
+          if (v > acc[k]! || v !== v) acc[k] = acc[k] !== acc[k] ? acc[k]! : v;
+        }
+        break;
+      case "any":
+        for (let j = 0, k = o; j < len; j++, k += step) if (values[i++] !== 0) acc[k] = 1;
+        break;
+      case "all":
+        for (let j = 0, k = o; j < len; j++, k += step) if (values[i++] === 0) acc[k] = 0;
+        break;
+    }
   }
   return { kind: "acc", acc };
 }

@@ -4,7 +4,7 @@
  * blocked matrix product.
  */
 import { allocate, type DType, type TypedArray } from "../collections/array/dtype.js";
-import { asNumbers, fromNumbers, NDArray, shapeSize, stridesOf } from "../collections/array/ndarray.js";
+import { asNumbers, fromNumbers, NDArray, shapeSize, stridesOf, toNumbers } from "../collections/array/ndarray.js";
 
 /** One dimension of a selection: `start`, `stop` (exclusive), `step` (may be negative), all resolved. */
 export type DimSlice = [start: number, stop: number, step: number];
@@ -105,6 +105,10 @@ export function transpose(x: NDArray, axes: readonly number[]): NDArray {
   const dst = out as unknown as { [i: number]: number | bigint };
   const src = x.data as { [i: number]: number | bigint };
   const ndim = shape.length;
+  if (ndim === 2) {
+    transpose2d(dst, src, x.shape[0]!, x.shape[1]!);
+    return new NDArray(out, shape, x.dtype);
+  }
   const counter = new Array<number>(ndim).fill(0);
   let offset = 0;
   for (let i = 0; i < n; i++) {
@@ -118,6 +122,25 @@ export function transpose(x: NDArray, axes: readonly number[]): NDArray {
     }
   }
   return new NDArray(out, shape, x.dtype);
+}
+
+/** Tiles of a 2-d transpose: 32 × 32 doubles read and written stay in L1 cache. */
+const TRANSPOSE_TILE = 32;
+
+/**
+ * `src` (rows × cols, row-major) transposed into `dst`, tile by tile: walking the source
+ * row by row would write `dst` with a stride of `rows` elements, one cache miss per element.
+ */
+function transpose2d(dst: { [i: number]: number | bigint }, src: { [i: number]: number | bigint }, rows: number, cols: number): void {
+  for (let i0 = 0; i0 < rows; i0 += TRANSPOSE_TILE) {
+    const i1 = Math.min(i0 + TRANSPOSE_TILE, rows);
+    for (let j0 = 0; j0 < cols; j0 += TRANSPOSE_TILE) {
+      const j1 = Math.min(j0 + TRANSPOSE_TILE, cols);
+      for (let j = j0; j < j1; j++) {
+        for (let i = i0, o = j * rows + i0, q = i0 * cols + j; i < i1; i++, o++, q += cols) dst[o] = src[q]!;
+      }
+    }
+  }
 }
 
 /** The same elements in another shape of the same size (row-major, so no copy). */
@@ -135,27 +158,80 @@ export function reshapeBlock(x: NDArray, shape: readonly number[]): NDArray {
 export function matmulBlocks(as: readonly NDArray[], bs: readonly NDArray[], dtype: DType): NDArray {
   const m = as[0]!.shape[0]!;
   const n = bs[0]!.shape[1]!;
-  const acc = new Float64Array(m * n);
+  // float64 results accumulate straight in the array they are returned in.
+  const acc = dtype === "float64" ? (allocate("float64", m * n) as Float64Array) : new Float64Array(m * n);
   for (let l = 0; l < as.length; l++) {
-    const a = asNumbers(as[l]!.data);
-    const b = asNumbers(bs[l]!.data);
     const k = as[l]!.shape[1]!;
     if (bs[l]!.shape[0] !== k) throw new Error(`matmul: block shapes (${as[l]!.shape.join(", ")}) and (${bs[l]!.shape.join(", ")}) do not align`);
-    // i-p-j loop order: the inner loop walks rows of b and of the result contiguously.
-    for (let i = 0; i < m; i++) {
-      const row = i * n;
-      for (let p = 0; p < k; p++) {
-        const aip = a[i * k + p]!;
-        const brow = p * n;
-        for (let j = 0; j < n; j++) acc[row + j]! += aip * b[brow + j]!;
+    gemmAccumulate(acc, float64Data(as[l]!), float64Data(bs[l]!), m, k, n);
+  }
+  return new NDArray(dtype === "float64" ? acc : fromNumbers(acc, dtype), [m, n], dtype);
+}
+
+/** The elements as a Float64Array (copied unless they are one), so the product's loops see one array type. */
+function float64Data(x: NDArray): Float64Array {
+  return x.dtype === "float64" ? (x.data as Float64Array) : toNumbers(x.data);
+}
+
+/** Columns of `b` per panel and rows of `b` per panel: a 128 × 256 panel of doubles (256 KiB) stays in L2 cache. */
+const GEMM_NC = 256;
+const GEMM_KC = 128;
+
+/**
+ * `c += a @ b` for row-major `a` (m × k), `b` (k × n), `c` (m × n). Cache-blocked: `b` is
+ * walked in panels that stay in cache while every row of `a` passes over them. Register-
+ * blocked: each pass of the innermost loop updates four rows of `c` from four rows of `b`, so
+ * every element of `b` loaded serves four rows and every load and store of `c` carries four
+ * products (the plain i-p-j loop loads and stores `c` once per product); 4 × 4 measured
+ * fastest among the small blockings that fit the registers.
+ */
+function gemmAccumulate(c: Float64Array, a: Float64Array, b: Float64Array, m: number, k: number, n: number): void {
+  for (let j0 = 0; j0 < n; j0 += GEMM_NC) {
+    const j1 = Math.min(j0 + GEMM_NC, n);
+    for (let p0 = 0; p0 < k; p0 += GEMM_KC) {
+      const p1 = Math.min(p0 + GEMM_KC, k);
+      let i = 0;
+      for (; i + 3 < m; i += 4) {
+        const c0 = i * n, c1 = c0 + n, c2 = c1 + n, c3 = c2 + n;
+        const a0 = i * k, a1 = a0 + k, a2 = a1 + k, a3 = a2 + k;
+        let p = p0;
+        for (; p + 3 < p1; p += 4) {
+          const x00 = a[a0 + p]!, x01 = a[a0 + p + 1]!, x02 = a[a0 + p + 2]!, x03 = a[a0 + p + 3]!;
+          const x10 = a[a1 + p]!, x11 = a[a1 + p + 1]!, x12 = a[a1 + p + 2]!, x13 = a[a1 + p + 3]!;
+          const x20 = a[a2 + p]!, x21 = a[a2 + p + 1]!, x22 = a[a2 + p + 2]!, x23 = a[a2 + p + 3]!;
+          const x30 = a[a3 + p]!, x31 = a[a3 + p + 1]!, x32 = a[a3 + p + 2]!, x33 = a[a3 + p + 3]!;
+          const b0 = p * n, b1 = b0 + n, b2 = b1 + n, b3 = b2 + n;
+          for (let j = j0; j < j1; j++) {
+            const v0 = b[b0 + j]!, v1 = b[b1 + j]!, v2 = b[b2 + j]!, v3 = b[b3 + j]!;
+            c[c0 + j]! += x00 * v0 + x01 * v1 + x02 * v2 + x03 * v3;
+            c[c1 + j]! += x10 * v0 + x11 * v1 + x12 * v2 + x13 * v3;
+            c[c2 + j]! += x20 * v0 + x21 * v1 + x22 * v2 + x23 * v3;
+            c[c3 + j]! += x30 * v0 + x31 * v1 + x32 * v2 + x33 * v3;
+          }
+        }
+        // The last rows of the panel when its depth is not a multiple of 4.
+        for (; p < p1; p++) {
+          const x0 = a[a0 + p]!, x1 = a[a1 + p]!, x2 = a[a2 + p]!, x3 = a[a3 + p]!;
+          const b0 = p * n;
+          for (let j = j0; j < j1; j++) {
+            const v = b[b0 + j]!;
+            c[c0 + j]! += x0 * v;
+            c[c1 + j]! += x1 * v;
+            c[c2 + j]! += x2 * v;
+            c[c3 + j]! += x3 * v;
+          }
+        }
+      }
+      // The last rows of `a` when m is not a multiple of 4.
+      for (; i < m; i++) {
+        const c0 = i * n;
+        const a0 = i * k;
+        for (let p = p0; p < p1; p++) {
+          const x0 = a[a0 + p]!;
+          const b0 = p * n;
+          for (let j = j0; j < j1; j++) c[c0 + j]! += x0 * b[b0 + j]!;
+        }
       }
     }
   }
-  return new NDArray(dtype === "float64" ? copyShared(acc) : fromNumbers(acc, dtype), [m, n], dtype);
-}
-
-function copyShared(values: Float64Array): Float64Array {
-  const out = allocate("float64", values.length) as Float64Array;
-  out.set(values);
-  return out;
 }

@@ -5,7 +5,6 @@
 import type { DType, TypedArray } from "../collections/array/dtype.js";
 import { NDArray } from "../collections/array/ndarray.js";
 import type { FnRef } from "../graph/task.js";
-import { toShared } from "../scheduler/share.js";
 import { arangeChunk, fullChunk, linspaceChunk, randomChunk, readNpyChunk, sliceOfWhole } from "./array-create.js";
 import { binary, castTo, unary, where } from "./array-elementwise.js";
 import { reduceCombine, reduceFinalize, reducePartial } from "./array-reduce.js";
@@ -46,11 +45,11 @@ registerKernel("array.mapBlocks", (fnRef: FnRef, block: NDArray, index: number[]
     const n = shape.reduce((a, b) => a * b, 1);
     const length = (out as TypedArray).length;
     if (length !== n) throw new Error(`mapBlocks: ${fnRef.name} returned ${length} elements for block ${fmt(index)}, whose shape ${fmt(shape)} holds ${n}`);
-    nd = new NDArray(toShared(out as TypedArray), shape, dtype);
+    nd = new NDArray(out as TypedArray, shape, dtype);
   }
   else if (out !== null && typeof out === "object" && "data" in out && "shape" in out) {
     const o = out as { data: TypedArray; shape: number[]; dtype?: DType };
-    nd = new NDArray(toShared(o.data), o.shape, o.dtype ?? dtype);
+    nd = new NDArray(o.data, o.shape, o.dtype ?? dtype);
   } else throw new TypeError(`mapBlocks: ${fnRef.name} returned ${typeof out} for block ${fmt(index)}; return an NDArray or a typed array`);
   if (nd.shape.length !== shape.length || nd.shape.some((n, d) => n !== shape[d])) {
     throw new Error(`mapBlocks: ${fnRef.name} returned shape ${fmt(nd.shape)} for block ${fmt(index)}, whose shape is ${fmt(shape)}`);

@@ -1,6 +1,6 @@
 /**
- * ChunkedArray: an n-dimensional array cut into a grid of chunks, each an NDArray in shared
- * memory (dask.array). Shape, chunks and dtype are known without computing anything; every
+ * ChunkedArray: an n-dimensional array cut into a grid of chunks, each an NDArray that
+ * crosses threads through shared memory (dask.array). Shape, chunks and dtype are known without computing anything; every
  * operation adds a layer to a high-level graph, and element-wise chains fuse into one task per
  * chunk before anything runs.
  *

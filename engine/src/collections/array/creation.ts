@@ -1,7 +1,7 @@
 /**
  * Making chunked arrays: from data in this thread (`fromArray`), constants (`zeros`, `ones`,
  * `full`), ranges (`arange`, `linspace`), random numbers and `.npy` files. Every chunk is made
- * by its own task, in a worker, straight into shared memory.
+ * by its own task, in a worker.
  */
 import { randomInt } from "node:crypto";
 import { statSync } from "node:fs";

@@ -37,9 +37,16 @@ export function checkDType(dtype: unknown, where = "dtype"): DType {
 export const isFloat = (d: DType): boolean => d === "float64" || d === "float32";
 export const isInteger = (d: DType): boolean => d === "int32" || d === "int64" || d === "uint8";
 
-/** A typed array of `n` elements of `dtype` in shared memory, so chunks cross threads as handles. */
+/**
+ * A zero-filled typed array of `n` elements of `dtype`, in ordinary memory. Chunks move to
+ * shared memory only when they cross threads (the NDArray codec copies them once): most
+ * chunks a kernel makes are intermediates of a fused task that never leave it, and a
+ * SharedArrayBuffer's memory goes back to the system only when every thread's garbage
+ * collector has let go of it — measured, a loop of 32 MiB shared chunks grew to 3 GiB and
+ * spent most of its time in page faults, where ordinary buffers were reused at once.
+ */
 export function allocate(dtype: DType, n: number): TypedArray {
-  const buffer = new SharedArrayBuffer(n * itemsize(dtype));
+  const buffer = new ArrayBuffer(n * itemsize(dtype));
   switch (dtype) {
     case "float64":
       return new Float64Array(buffer);

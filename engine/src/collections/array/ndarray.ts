@@ -3,8 +3,10 @@
  * `Array.compute()` returns. Row-major (C order) and contiguous: element `(i, j, k)` of shape
  * `(n0, n1, n2)` is `data[(i * n1 + j) * n2 + k]`.
  *
- * Its data lives in shared memory, and the codec registered here makes an NDArray cross
- * threads as a handle to that memory and arrive as an NDArray again.
+ * The codec registered here makes an NDArray cross threads as a handle to shared memory and
+ * arrive as an NDArray again. Kernels make their chunks in ordinary memory; the first time a
+ * chunk leaves its thread it is copied into shared memory once, and that copy is reused for
+ * every later crossing.
  */
 import { registerCodec, toShared } from "../../scheduler/share.js";
 import { allocate, checkDType, type DType, dtypeOfTypedArray, itemsize, type TypedArray, isBigInt64Array } from "./dtype.js";
@@ -38,7 +40,7 @@ export class NDArray {
     }
   }
 
-  /** A zero-filled array in shared memory. */
+  /** A zero-filled array. */
   static empty(shape: readonly number[], dtype: DType): NDArray {
     return new NDArray(allocate(dtype, shapeSize(shape)), shape, dtype);
   }
@@ -204,9 +206,24 @@ interface NDArrayWire {
   dtype: DType;
 }
 
+/**
+ * The shared copy of each NDArray's data, made on its first crossing and reused after (a chunk
+ * read by tasks on several threads is copied once). Chunks are never changed once made.
+ */
+const sharedData = new WeakMap<NDArray, TypedArray>();
+
+function sharedDataOf(nd: NDArray): TypedArray {
+  let data = sharedData.get(nd);
+  if (data === undefined) {
+    data = toShared(nd.data);
+    sharedData.set(nd, data);
+  }
+  return data;
+}
+
 registerCodec<NDArray, NDArrayWire>({
   name: "ndarray",
   test: (v): v is NDArray => v instanceof NDArray,
-  encode: (nd) => ({ data: toShared(nd.data), shape: [...nd.shape], dtype: nd.dtype }),
+  encode: (nd) => ({ data: sharedDataOf(nd), shape: [...nd.shape], dtype: nd.dtype }),
   decode: (w) => new NDArray(w.data, w.shape, w.dtype),
 });

@@ -76,12 +76,12 @@ export function npyHeaderBytes(dtype: DType, shape: readonly number[]): Uint8Arr
   throw new Error("unreachable");
 }
 
-/** A typed array of `dtype` over `bytes` (copied to an aligned shared buffer when misaligned). */
+/** A typed array of `dtype` over `bytes` (copied to an aligned buffer when misaligned). */
 export function typedArrayFromBytes(bytes: Uint8Array, dtype: DType): TypedArray {
   const size = itemsize(dtype);
   let b = bytes;
   if (b.byteOffset % size !== 0) {
-    b = new Uint8Array(new SharedArrayBuffer(bytes.length));
+    b = new Uint8Array(bytes.length);
     b.set(bytes);
   }
   const n = b.length / size;

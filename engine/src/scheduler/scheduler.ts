@@ -36,7 +36,8 @@ export interface SchedulerOptions extends Omit<CoreOptions, "events"> {
 export class Scheduler implements TransportHandler {
   readonly events: EventLog;
   readonly core: SchedulerCore;
-  private readonly watchers = new Map<Key, Watcher[]>();
+  /** Who waits for each key: one watcher (the common case, no array) or several. */
+  private readonly watchers = new Map<Key, Watcher | Watcher[]>();
   private flushing = false;
   private flushAgain = false;
   private inFlight = 0;
@@ -102,11 +103,12 @@ export class Scheduler implements TransportHandler {
       let left = pending.length;
       const detach = (): void => {
         for (const key of pending) {
-          const list = this.watchers.get(key);
-          const i = list?.indexOf(watcher) ?? -1;
-          if (list && i >= 0) {
-            list.splice(i, 1);
-            if (list.length === 0) this.watchers.delete(key);
+          const entry = this.watchers.get(key);
+          if (entry === watcher) this.watchers.delete(key);
+          else if (Array.isArray(entry)) {
+            const i = entry.indexOf(watcher);
+            if (i >= 0) entry.splice(i, 1);
+            if (entry.length === 0) this.watchers.delete(key);
           }
         }
         this.updateBusy();
@@ -129,9 +131,10 @@ export class Scheduler implements TransportHandler {
         },
       };
       for (const key of pending) {
-        let list = this.watchers.get(key);
-        if (!list) this.watchers.set(key, (list = []));
-        list.push(watcher);
+        const entry = this.watchers.get(key);
+        if (entry === undefined) this.watchers.set(key, watcher);
+        else if (Array.isArray(entry)) entry.push(watcher);
+        else this.watchers.set(key, [entry, watcher]);
       }
       this.updateBusy();
       signal?.addEventListener("abort", onAbort, { once: true });
@@ -235,7 +238,7 @@ export class Scheduler implements TransportHandler {
     if (this.closed) return;
     this.closed = true;
     const err = new Error("The scheduler was closed.");
-    for (const list of this.watchers.values()) for (const w of list) w.reject(err);
+    for (const entry of this.watchers.values()) for (const w of Array.isArray(entry) ? entry : [entry]) w.reject(err);
     this.watchers.clear();
     await this.transport.close();
   }
@@ -304,10 +307,15 @@ export class Scheduler implements TransportHandler {
   }
 
   private notify(key: Key, err: Error | null): void {
-    const list = this.watchers.get(key);
-    if (!list) return;
+    const entry = this.watchers.get(key);
+    if (!entry) return;
     this.watchers.delete(key);
-    for (const w of list) {
+    if (!Array.isArray(entry)) {
+      if (err) entry.reject(err);
+      else entry.resolve();
+      return;
+    }
+    for (const w of entry) {
       if (err) w.reject(err);
       else w.resolve();
     }

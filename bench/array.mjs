@@ -23,15 +23,12 @@
  * Prints a Markdown table and writes the raw numbers to bench/results/. Ratios are the other
  * system's time over Tessera's: above 1× Tessera is faster.
  */
-import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { ROOT, runPythonBench } from "./python-side.mjs";
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
-const VENV_PYTHON = join(ROOT, ".venv", "bin", "python");
 
 /** n and chunk size at --scale 1, and the expression each side runs. */
 const WORKLOADS = {
@@ -126,19 +123,8 @@ async function runTessera() {
 
 /** Runs bench/array_numpy.py in the project's venv and reads its JSON lines. @returns {Promise<Measurement[]>} */
 function runPython() {
-  if (!existsSync(VENV_PYTHON)) return Promise.reject(new Error("no .venv: run `node scripts/setup.mjs --for bench` first"));
-  const args = [join(ROOT, "bench", "array_numpy.py"), "--scale", String(scale), "--repeat", String(repeat), "--workloads", workloads.join(",")];
-  return new Promise((resolve, reject) => {
-    const child = spawn(VENV_PYTHON, args, { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
-    let out = "";
-    child.stdout.on("data", (chunk) => (out += chunk));
-    child.on("error", reject);
-    child.on("exit", (code) => {
-      const rows = out.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
-      if (code === 0) resolve(rows);
-      else reject(new Error(`bench/array_numpy.py exited with ${code}`));
-    });
-  });
+  const args = ["--scale", String(scale), "--repeat", String(repeat), "--workloads", workloads.join(",")];
+  return runPythonBench("array_numpy.py", args);
 }
 
 const fmt = (x, digits) => x.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });

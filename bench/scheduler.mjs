@@ -15,15 +15,12 @@
  * Dask's threaded scheduler and than dask.distributed (higher is better for Tessera).
  * Both sides run one after the other, never at once, so neither steals the other's cores.
  */
-import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { ROOT, runPythonBench } from "./python-side.mjs";
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
-const VENV_PYTHON = join(ROOT, ".venv", "bin", "python");
 const SHAPES = ["independent", "chain", "tree"];
 const TESSERA_SCHEDULERS = ["threads", "sync"];
 
@@ -125,20 +122,9 @@ async function runTessera() {
 
 /** Runs bench/dask_scheduler.py in the project's venv and reads its JSON lines. @returns {Promise<Measurement[]>} */
 function runDask() {
-  if (!existsSync(VENV_PYTHON)) return Promise.reject(new Error("no .venv: run `node scripts/setup.mjs --for bench` first"));
-  const args = [join(ROOT, "bench", "dask_scheduler.py"), "--n", String(n), "--repeat", String(repeat), "--shapes", shapes.join(",")];
+  const args = ["--n", String(n), "--repeat", String(repeat), "--shapes", shapes.join(",")];
   if (opts["n-distributed"]) args.push("--n-distributed", opts["n-distributed"]);
-  return new Promise((resolve, reject) => {
-    const child = spawn(VENV_PYTHON, args, { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
-    let out = "";
-    child.stdout.on("data", (chunk) => (out += chunk));
-    child.on("error", reject);
-    child.on("exit", (code) => {
-      const rows = out.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
-      if (code === 0) resolve(rows);
-      else reject(new Error(`bench/dask_scheduler.py exited with ${code}`));
-    });
-  });
+  return runPythonBench("dask_scheduler.py", args);
 }
 
 const usPerTask = (m) => (m.seconds * 1e6) / m.tasks;

@@ -6,7 +6,7 @@
  *
  * The HTML uses JupyterLab's theme variables, with fallbacks for other front ends.
  */
-import { Client, Delayed, Future, LiveGraph, LocalCluster } from "@tessera/engine";
+import { Client, DataFrame, Delayed, Future, LiveGraph, LocalCluster, NDArray } from "@tessera/engine";
 
 import { dashboardData } from "./dashboard-discovery.js";
 import { registerDisplayAdapter, type MimeData } from "./display.js";
@@ -107,8 +107,78 @@ export function liveGraphData(g: LiveGraph): MimeData {
   return { ...graphDrawingData(g), "text/plain": g.toString() };
 }
 
+function htmlTable(header: string[], rows: string[][]): string {
+  const th = header.map((h) => `<th style="text-align: left; padding: 1px 10px 1px 0">${escapeHtml(h)}</th>`).join("");
+  const body = rows
+    .map((r) => `<tr>${r.map((c) => `<td style="text-align: left; padding: 1px 10px 1px 0">${escapeHtml(c)}</td>`).join("")}</tr>`)
+    .join("");
+  return `<table style="border-collapse: collapse; margin: 2px 0 0 0"><thead><tr>${th}</tr></thead><tbody>${body}</tbody></table>`;
+}
+
+/** A lazy DataFrame, as Dask shows one: its partitions, columns and types, nothing computed. */
+export function dataFrameData(df: DataFrame): MimeData {
+  const dtypes = Object.entries(df.dtypes);
+  const title = `Tessera DataFrame · ${df.npartitions} partition${df.npartitions === 1 ? "" : "s"} · ${dtypes.length} columns`;
+  return {
+    "text/plain": `${title}\n${dtypes.map(([c, t]) => `  ${c}: ${t}`).join("\n")}`,
+    "text/html": `<div style="${BOX}"><strong>${escapeHtml(title)}</strong>${htmlTable(["column", "type"], dtypes.map(([c, t]) => [c, t]))}</div>`,
+  };
+}
+
+/** The part of an Apache Arrow Table the repr reads (the kernel does not load Arrow itself). */
+interface ArrowTableLike {
+  numRows: number;
+  schema: { fields: { name: string }[] };
+  slice(begin: number, end: number): { toArray(): Record<string, unknown>[] };
+}
+
+function isArrowTable(value: unknown): value is ArrowTableLike {
+  const v = value as Record<string, unknown> | null;
+  return !!v && typeof v === "object" && typeof v.numRows === "number" && typeof v.slice === "function" && typeof v.getChild === "function" && !!v.schema;
+}
+
+const SHOW_ROWS = 10;
+
+function cellText(v: unknown): string {
+  if (v === null || v === undefined) return "null";
+  if (typeof v === "bigint") return v.toString();
+  if (v instanceof Date) return v.toISOString();
+  if (typeof v === "object") return JSON.stringify(v, (_k, x: unknown) => (typeof x === "bigint" ? x.toString() : x));
+  return String(v);
+}
+
+/** A computed table: its first rows and its shape. */
+export function arrowTableData(t: ArrowTableLike): MimeData {
+  const names = t.schema.fields.map((f) => f.name);
+  const rows = t
+    .slice(0, SHOW_ROWS)
+    .toArray()
+    .map((r) => names.map((n) => cellText(r[n])));
+  const shape = `${t.numRows} rows × ${names.length} columns`;
+  const more = t.numRows > SHOW_ROWS ? `… ${t.numRows - SHOW_ROWS} more rows` : "";
+  const text = [names.join("\t"), ...rows.map((r) => r.join("\t")), ...(more ? [more] : []), `[${shape}]`].join("\n");
+  return {
+    "text/plain": text,
+    "text/html": `<div style="${BOX}">${htmlTable(names, rows)}<div style="${MUTED}">${escapeHtml(more ? `${more} · ${shape}` : shape)}</div></div>`,
+  };
+}
+
+/** A computed n-d array: shape, type and its first values. */
+export function ndarrayData(a: NDArray): MimeData {
+  const head = Array.from(a.data.slice(0, 8) as ArrayLike<number | bigint>, (x) => cellText(x));
+  const summary = `NDArray shape=(${a.shape.join(", ")}) dtype=${a.dtype}`;
+  const values = `[${head.join(", ")}${a.size > head.length ? ", …" : ""}]`;
+  return {
+    "text/plain": `${summary}\n${values}`,
+    "text/html": `<div style="${BOX}"><strong>${escapeHtml(summary)}</strong><div>${escapeHtml(values)}</div></div>`,
+  };
+}
+
 /** The engine's objects as MIME data, or undefined for anything else. */
 export function engineDisplayAdapter(value: unknown): MimeData | undefined {
+  if (value instanceof DataFrame) return dataFrameData(value);
+  if (value instanceof NDArray) return ndarrayData(value);
+  if (isArrowTable(value)) return arrowTableData(value);
   if (value instanceof Delayed) return delayedData(value);
   if (value instanceof Future) return futureData(value);
   if (value instanceof Client) return clientData(value);

@@ -7,6 +7,7 @@
 import { closeSync, openSync, readSync, writeSync } from "node:fs";
 import { type DType, itemsize, type TypedArray } from "./dtype.js";
 import { NDArray, shapeSize } from "./ndarray.js";
+import { transpose } from "../../kernels/array-structure.js";
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
@@ -151,30 +152,8 @@ export function readNpy(path: string): NDArray {
   return fortranToC(new NDArray(data, reversed, header.dtype));
 }
 
+/** A Fortran-order array (read with its shape reversed) in C order: reverse its axes. */
 function fortranToC(x: NDArray): NDArray {
   const ndim = x.shape.length;
-  const axes = Array.from({ length: ndim }, (_, d) => ndim - 1 - d);
-  // Local import avoided: the transpose is small enough to write here.
-  const shape = axes.map((a) => x.shape[a]!);
-  const inStrides: number[] = [];
-  let s = 1;
-  for (let d = ndim - 1; d >= 0; d--) {
-    inStrides[d] = s;
-    s *= x.shape[d]!;
-  }
-  const strides = axes.map((a) => inStrides[a]!);
-  const out = x.data.slice() as TypedArray;
-  const counter = new Array<number>(ndim).fill(0);
-  let offset = 0;
-  for (let i = 0; i < x.size; i++) {
-    (out as unknown as { [k: number]: unknown })[i] = x.data[offset];
-    for (let d = ndim - 1; d >= 0; d--) {
-      counter[d]!++;
-      offset += strides[d]!;
-      if (counter[d]! < shape[d]!) break;
-      offset -= strides[d]! * counter[d]!;
-      counter[d] = 0;
-    }
-  }
-  return new NDArray(out, shape, x.dtype);
+  return transpose(x, Array.from({ length: ndim }, (_, d) => ndim - 1 - d));
 }

@@ -38,3 +38,4 @@ export { recordStarts } from "./io/csv.js";
 export { readTextPartition, bagPartial, bagCombine, bagFinal } from "./kernels/bag.js";
 export * from "./diagnostics/progress.js";
 export * from "./diagnostics/live-graph.js";
+export { evaluateExpr, type ExprNode } from "./kernels/array-expr.js";

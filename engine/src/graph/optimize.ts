@@ -7,6 +7,7 @@
  * a scheduler round trip, however small its work.
  */
 import { fuseBlockwise, type HighLevelGraph } from "./hlg.js";
+import { rewriteBlockwiseTemplates } from "./rewrite.js";
 import { type Graph, type Key, type Task, type TaskNode, asFusedStep, substituteRefs, taskDependencies } from "./task.js";
 
 /** Options of `optimize` and `optimizeHighLevel`. */
@@ -268,7 +269,8 @@ export function optimize(graph: Graph, keys: Key[], opts: OptimizeOptions = {}):
 
 /**
  * Optimize a high-level graph for `keys`: cull whole layers and blocks, fuse blockwise
- * layers (before a single task exists), materialize, then `optimize` the tasks.
+ * layers and apply the collections' template rewrites (before a single task exists),
+ * materialize, then `optimize` the tasks.
  */
 export function optimizeHighLevel(hlg: HighLevelGraph, keys: Key[], opts: OptimizeOptions = {}): Graph {
   const culled = hlg.cull(keys);
@@ -277,7 +279,7 @@ export function optimizeHighLevel(hlg: HighLevelGraph, keys: Key[], opts: Optimi
     const owners = culled.keyOwners();
     const keep = new Set<string>();
     for (const key of keys) keep.add(owners.get(key)!);
-    g = fuseBlockwise(culled, keep);
+    g = rewriteBlockwiseTemplates(fuseBlockwise(culled, keep));
   }
   return optimize(g.toGraph(), keys, opts);
 }

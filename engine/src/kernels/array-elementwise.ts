@@ -75,7 +75,7 @@ export type UnaryOp =
   | "neg" | "abs" | "sqrt" | "exp" | "log" | "log10" | "sin" | "cos" | "tan"
   | "floor" | "ceil" | "not" | "isnan" | "isfinite" | "square" | "sign";
 
-const UNARY: Record<UnaryOp, (x: number) => number> = {
+export const UNARY: Record<UnaryOp, (x: number) => number> = {
   neg: (x) => -x,
   abs: Math.abs,
   sqrt: Math.sqrt,
@@ -106,7 +106,7 @@ function floatMod(a: number, b: number): number {
   return m !== 0 && b < 0 !== m < 0 ? m + b : m;
 }
 
-function binaryFunction(op: BinaryOp, integer: boolean): (a: number, b: number) => number {
+export function binaryFunction(op: BinaryOp, integer: boolean): (a: number, b: number) => number {
   switch (op) {
     case "add": return (a, b) => a + b;
     case "sub": return (a, b) => a - b;

@@ -11,6 +11,8 @@ import { ChunkedArray } from "./array.js";
 import { commonRefinement } from "./chunks.js";
 import { checkDType, type DType, floatResult, isFloat, promoteTypes, promoteWithScalar, scalarKind } from "./dtype.js";
 import { rechunk } from "./structure.js";
+// Registers the rule that runs fused element-wise chains as one loop.
+import "./expr-fusion.js";
 
 /** A scalar operand. A JavaScript number that is an integer counts as a Python int (NEP 50). */
 export type Scalar = number | boolean;

@@ -6,6 +6,7 @@
  *   await total([1, 2, 3].map((i) => inc(i))).compute();   // 9
  */
 import { randomUUID } from "node:crypto";
+import { inspect } from "node:util";
 import { HighLevelGraph, MaterializedLayer } from "../graph/hlg.js";
 import { builtin, call, lit, type Key } from "../graph/task.js";
 import { tokenize } from "../graph/tokenize.js";
@@ -94,6 +95,11 @@ export class Delayed<T = unknown> implements TesseraCollection<T> {
   /** Short description, also used by the kernel's plain-text repr. */
   toString(): string {
     return `Delayed('${this.key}')`;
+  }
+
+  /** What `console.log` and the Node REPL show. */
+  [inspect.custom](): string {
+    return this.toString();
   }
 
   /** Held so the persisted result is not released while this Delayed is reachable. */

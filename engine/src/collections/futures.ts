@@ -6,6 +6,7 @@
  * a Future that is garbage-collected drops it too.
  */
 import { HighLevelGraph } from "../graph/hlg.js";
+import { inspect } from "node:util";
 import type { Key } from "../graph/task.js";
 import type { Scheduler } from "../scheduler/scheduler.js";
 import { CancelledError } from "../scheduler/task-errors.js";
@@ -111,6 +112,11 @@ export class Future<T = unknown> implements TesseraCollection<T> {
 
   toString(): string {
     return `Future('${this.key}', status=${this._status})`;
+  }
+
+  /** What `console.log` and the Node REPL show. */
+  [inspect.custom](): string {
+    return this.toString();
   }
 }
 

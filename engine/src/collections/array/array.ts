@@ -10,6 +10,7 @@
  *   await y.sum().compute();     // an NDArray of shape []
  */
 import { BlockwiseLayer, blockInput, type BlockTemplate, HighLevelGraph, perBlock } from "../../graph/hlg.js";
+import { inspect } from "node:util";
 import { builtin, call, type Key, lit, makeKey } from "../../graph/task.js";
 import { tokenize } from "../../graph/tokenize.js";
 import { blockIndices } from "../../graph/hlg.js";
@@ -131,6 +132,11 @@ export class ChunkedArray implements TesseraCollection<NDArray> {
 
   toString(): string {
     return `tessera.array<${this.name.split("-")[0]}, shape=(${this.shape.join(", ")}), dtype=${this.dtype}, chunksize=(${this.chunksize.join(", ")})>`;
+  }
+
+  /** What `console.log` and the Node REPL show. */
+  [inspect.custom](): string {
+    return this.toString();
   }
 
   /** A Dask-like summary table (bytes, shape, chunks, dtype) with the chunk diagram, as HTML. */

@@ -9,6 +9,8 @@
  * every later crossing.
  */
 import { registerCodec, toShared } from "../../scheduler/share.js";
+import { inspect } from "node:util";
+import { formatNDArray } from "./format.js";
 import { allocate, checkDType, type DType, dtypeOfTypedArray, itemsize, type TypedArray, isBigInt64Array } from "./dtype.js";
 
 /** An element as JavaScript sees it: numbers, `bigint` for int64, `boolean` for bool. */
@@ -108,6 +110,11 @@ export class NDArray {
 
   toString(): string {
     return `NDArray<${this.dtype}>(${this.shape.join(", ")})`;
+  }
+
+  /** The values, as NumPy prints them (summarized beyond 1000 elements): what `console.log` shows. */
+  [inspect.custom](): string {
+    return formatNDArray(this);
   }
 
   /** Bytes held, for the scheduler's memory accounting. */

@@ -13,6 +13,7 @@
  * parameters, globals every worker has, and values passed in `captures`.
  */
 import { BlockwiseLayer, blockInput, HighLevelGraph, perBlock } from "../../graph/hlg.js";
+import { inspect } from "node:util";
 import { builtin, type Key, lit, makeKey } from "../../graph/task.js";
 import type { SourceFnRef } from "../../scheduler/compile.js";
 import { tokenize } from "../../graph/tokenize.js";
@@ -101,6 +102,11 @@ export class Bag<T = unknown> implements TesseraCollection<T[]> {
 
   toString(): string {
     return `tessera.bag<${this.name.split("-")[0]}, npartitions=${this.npartitions}>`;
+  }
+
+  /** What `console.log` and the Node REPL show. */
+  [inspect.custom](): string {
+    return this.toString();
   }
 
   private blockwise<U>(prefix: string, kernel: string, args: unknown[], tokenParts: unknown[]): Bag<U> {

@@ -30,6 +30,8 @@ export { collectionsToGraph } from "./collections/compute.js";
 export { decodeRowGroups } from "./io/parquet-decode.js";
 export * from "./dashboard/index.js";
 export * from "./collections/array/internal.js";
+// Both the graph layer and the array namespace export `blockwise`; here it is the graph's.
+export { blockwise } from "./graph/hlg.js";
 export * from "./kernels/dataframe-ops.js";
 export * from "./kernels/dataframe-shuffle.js";
 export * from "./kernels/dataframe-stats.js";

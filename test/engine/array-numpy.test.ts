@@ -41,11 +41,84 @@ const inputs = {
   cube: da.random.random([5, 6, 7], { seed: 8, chunks: [2, 4, 3] }),
   empty: da.zeros([0, 5], { chunks: [1, 2] }),
   one: da.random.random([1, 1], { seed: 9, chunks: 1 }),
+  t3: da.random.normal(0, 1, [6, 7, 4], { seed: 10, chunks: [4, 3, 2] }),
 };
 /** How each input is chunked when read back (awkward on purpose). */
 const readChunks: Record<string, number | number[]> = {
-  a: [6, 5], b: 4, c: [1, 23], i64: [5, 1, 4], f32: [19, 3], u8: 1, col: [10, 1], cube: [3, 1, 7], empty: [1, 3], one: 1,
+  a: [6, 5], b: 4, c: [1, 23], i64: [5, 1, 4], f32: [19, 3], u8: 1, col: [10, 1], cube: [3, 1, 7], empty: [1, 3], one: 1, t3: [5, 2, 4],
 };
+
+// Functions shipped to the workers by mapOverlap and blockwise: self-contained on purpose.
+function movingSum3(b: NDArray): Float64Array {
+  const d = b.data as Float64Array;
+  const o = new Float64Array(b.size);
+  for (let i = 1; i < b.size - 1; i++) o[i] = d[i - 1]! + d[i]! + d[i + 1]!;
+  return o;
+}
+function movingSum5(b: NDArray): Float64Array {
+  const d = b.data as Float64Array;
+  const o = new Float64Array(b.size);
+  for (let i = 2; i < b.size - 2; i++) o[i] = d[i - 2]! + d[i - 1]! + d[i]! + d[i + 1]! + d[i + 2]!;
+  return o;
+}
+function movingSum13(b: NDArray): Float64Array {
+  const d = b.data as Float64Array;
+  const o = new Float64Array(b.size);
+  for (let i = 6; i < b.size - 6; i++) for (let k = -6; k <= 6; k++) o[i] += d[i + k]!;
+  return o;
+}
+function laplacian(b: NDArray): Float64Array {
+  const [m, n] = b.shape as [number, number];
+  const d = b.data as Float64Array;
+  const o = new Float64Array(b.size);
+  for (let i = 1; i < m - 1; i++) for (let j = 1; j < n - 1; j++) o[i * n + j] = d[(i - 1) * n + j]! + d[(i + 1) * n + j]! + d[i * n + j - 1]! + d[i * n + j + 1]! - 4 * d[i * n + j]!;
+  return o;
+}
+function movingMax5Axis0(b: NDArray): Float64Array {
+  const rows = b.shape[0]!;
+  const inner = b.size / rows;
+  const d = b.data as Float64Array;
+  const o = new Float64Array(b.size);
+  for (let i = 2; i < rows - 2; i++) for (let j = 0; j < inner; j++) o[i * inner + j] = Math.max(d[(i - 2) * inner + j]!, d[(i - 1) * inner + j]!, d[i * inner + j]!, d[(i + 1) * inner + j]!, d[(i + 2) * inner + j]!);
+  return o;
+}
+function rowSum3(b: NDArray): Int32Array {
+  const [m, n] = b.shape as [number, number];
+  const d = b.data as Int32Array;
+  const o = new Int32Array(b.size);
+  for (let i = 1; i < m - 1; i++) for (let j = 0; j < n; j++) o[i * n + j] = d[(i - 1) * n + j]! + d[i * n + j]! + d[(i + 1) * n + j]!;
+  return o;
+}
+function addTransposed(x: NDArray, y: NDArray): Float64Array {
+  const [m, n] = x.shape as [number, number];
+  const o = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) o[i * n + j] = (x.data[i * n + j] as number) + (y.data[j * m + i] as number);
+  return o;
+}
+function timesInt(x: NDArray, k: number): Int32Array {
+  return (x.data as Int32Array).map((v) => v * k);
+}
+function rowSums(blocks: NDArray[]): Float64Array {
+  const o = new Float64Array(blocks[0]!.shape[0]!);
+  for (const b of blocks) for (let i = 0; i < o.length; i++) for (let j = 0; j < b.shape[1]!; j++) o[i] += b.data[i * b.shape[1]! + j] as number;
+  return o;
+}
+function rowMax(b: NDArray): Float64Array {
+  const [m, n] = b.shape as [number, number];
+  const o = new Float64Array(m).fill(-Infinity);
+  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) o[i] = Math.max(o[i]!, b.data[i * n + j] as number);
+  return o;
+}
+function blockMatmul(as: NDArray[], bs: NDArray[]): Float64Array {
+  const m = as[0]!.shape[0]!;
+  const n = bs[0]!.shape[1]!;
+  const o = new Float64Array(m * n);
+  for (let l = 0; l < as.length; l++) {
+    const k = as[l]!.shape[1]!;
+    for (let i = 0; i < m; i++) for (let p = 0; p < k; p++) for (let j = 0; j < n; j++) o[i * n + j] += (as[l]!.data[i * k + p] as number) * (bs[l]!.data[p * n + j] as number);
+  }
+  return o;
+}
 
 const cases: Case[] = [
   // element-wise, broadcasting, promotion
@@ -121,6 +194,27 @@ const cases: Case[] = [
   { name: "matmul_vec", py: "a @ b", ts: (x) => x.a!.matmul(x.b!), tol: "sum" },
   { name: "dot_vv", py: "np.dot(b, b)", ts: (x) => x.b!.dot(x.b!), tol: "sum" },
   { name: "matmul_int", py: "c.T @ c", ts: (x) => x.c!.T.matmul(x.c!), tol: "exact" },
+  // tensordot: contracted axes cut differently on the two sides (cube [3, 1, 7] vs t3 [5, 2, 4])
+  { name: "tensordot_2", py: "np.tensordot(cube, t3, axes=2)", ts: (x) => da.tensordot(x.cube!, x.t3!, 2), tol: "sum" },
+  { name: "tensordot_lists", py: "np.tensordot(cube, t3, axes=([2, 1], [1, 0]))", ts: (x) => da.tensordot(x.cube!, x.t3!, [[2, 1], [1, 0]]), tol: "sum" },
+  { name: "tensordot_one_axis", py: "np.tensordot(cube, t3, axes=([1], [0]))", ts: (x) => da.tensordot(x.cube!, x.t3!, [[1], [0]]), tol: "sum" },
+  { name: "tensordot_outer", py: "np.tensordot(b, col, axes=0)", ts: (x) => da.tensordot(x.b!, x.col!, 0), tol: "sum" },
+  { name: "tensordot_int_float", py: "np.tensordot(c, a, axes=([0], [0]))", ts: (x) => da.tensordot(x.c!, x.a!, [[0], [0]]), tol: "sum" },
+  { name: "tensordot_int", py: "np.tensordot(c, c, axes=([0], [0]))", ts: (x) => da.tensordot(x.c!, x.c!, [[0], [0]]), tol: "exact" },
+  // mapOverlap: the function sees each chunk with its margins; what it writes there is trimmed.
+  { name: "overlap_reflect", py: "(lambda p: p[:-2] + p[1:-1] + p[2:])(np.pad(b, 1, mode='symmetric'))", ts: (x) => x.b!.mapOverlap(movingSum3, { depth: 1, boundary: "reflect" }) },
+  { name: "overlap_none", py: "np.concatenate([[0], b[:-2] + b[1:-1] + b[2:], [0]])", ts: (x) => x.b!.mapOverlap(movingSum3, { depth: 1 }) },
+  { name: "overlap_constant", py: "(lambda p: sum(p[k:k + 23] for k in range(5)))(np.pad(b, 2, constant_values=-1.5))", ts: (x) => x.b!.mapOverlap(movingSum5, { depth: 2, boundary: -1.5 }), tol: "sum" },
+  { name: "overlap_periodic_wide", py: "sum(np.roll(b, k) for k in range(-6, 7))", ts: (x) => x.b!.mapOverlap(movingSum13, { depth: 6, boundary: "periodic" }), tol: "sum" },
+  { name: "overlap_laplacian", py: "np.roll(a, 1, 0) + np.roll(a, -1, 0) + np.roll(a, 1, 1) + np.roll(a, -1, 1) - 4 * a", ts: (x) => x.a!.mapOverlap(laplacian, { depth: 1, boundary: "periodic" }), tol: "sum" },
+  { name: "overlap_nearest_axis0", py: "(lambda p: np.maximum.reduce([p[k:k + 5] for k in range(5)]))(np.pad(cube, ((2, 2), (0, 0), (0, 0)), mode='edge'))", ts: (x) => x.cube!.mapOverlap(movingMax5Axis0, { depth: { 0: 2 }, boundary: "nearest" }), tol: "exact" },
+  { name: "overlap_int_reflect", py: "(lambda p: p[:-2] + p[1:-1] + p[2:])(np.pad(c, ((1, 1), (0, 0)), mode='symmetric'))", ts: (x) => x.c!.mapOverlap(rowSum3, { depth: [1, 0], boundary: "reflect" }), tol: "exact" },
+  // blockwise: chunks lined up by index letters; contracted letters as lists or joined.
+  { name: "blockwise_transposed", py: "a + c", ts: (x) => da.blockwise(addTransposed, "ij", x.a!, "ij", x.c!.T, "ji", { dtype: "float64" }) },
+  { name: "blockwise_scalar", py: "c * 5", ts: (x) => da.blockwise(timesInt, "ij", x.c!, "ij", 5, null), tol: "exact" },
+  { name: "blockwise_contract_list", py: "a.sum(axis=1)", ts: (x) => da.blockwise(rowSums, "i", x.a!, "ij"), tol: "sum" },
+  { name: "blockwise_contract_concat", py: "a.max(axis=1)", ts: (x) => da.blockwise(rowMax, "i", x.a!, "ij", { concatenate: true }), tol: "exact" },
+  { name: "blockwise_matmul", py: "a @ a.T", ts: (x) => da.blockwise(blockMatmul, "ik", x.a!, "ij", x.a!.T, "jk"), tol: "sum" },
   { name: "linspace", py: "np.linspace(-1, 3, 41)", ts: () => da.linspace(-1, 3, 41, { chunks: 6 }) },
   { name: "linspace_noend", py: "np.linspace(0, 1, 10, endpoint=False)", ts: () => da.linspace(0, 1, 10, { chunks: 3, endpoint: false }) },
   { name: "arange_float", py: "np.arange(0.5, 7.3, 0.7)", ts: () => da.arange(0.5, 7.3, 0.7, { chunks: 4 }) },
@@ -143,7 +237,11 @@ function compare(name: string, got: NDArray, want: NDArray, tol: NonNullable<Cas
   const rel = tol === "f32" ? 1e-6 : tol === "sum" ? 1e-10 : 1e-12;
   let worst = 0;
   for (let i = 0; i < g.length; i++) {
-    if (Number.isNaN(w[i]!) && Number.isNaN(g[i]!)) continue;
+    if (Number.isNaN(w[i]!) || Number.isNaN(g[i]!)) {
+      // A NaN on one side only would poison the maximum below (and pass): report it here.
+      if (Number.isNaN(w[i]!) !== Number.isNaN(g[i]!)) throw new Error(`${name}: element ${i} is ${g[i]} here but ${w[i]} in NumPy`);
+      continue;
+    }
     const scale = Math.max(Math.abs(w[i]!), tol === "sum" || tol === "f32" ? 1 : Number.MIN_VALUE);
     worst = Math.max(worst, Math.abs(g[i]! - w[i]!) / scale);
   }

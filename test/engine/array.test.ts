@@ -174,6 +174,53 @@ describe("user functions", () => {
   });
 });
 
+describe("mapOverlap, blockwise and tensordot", () => {
+  test("mapOverlap hands each chunk its margins; boundary none extends edge chunks inward only; trim false keeps them", async () => {
+    const x = da.arange(0, 10, 1, { chunks: 4, dtype: "float64" });
+    // Each chunk reports its extended length at every position, so the margins show.
+    const lengths = (b: NDArray): Float64Array => new Float64Array(b.size).fill(b.size);
+    expect(Array.from((await x.mapOverlap(lengths, { depth: 2 }).compute()).data as Float64Array)).toEqual([6, 6, 6, 6, 8, 8, 8, 8, 4, 4]);
+    const kept = x.mapOverlap(lengths, { depth: 1, boundary: "nearest", trim: false });
+    expect(kept.chunks).toEqual([[6, 6, 4]]);
+    expect((await kept.compute()).shape).toEqual([16]);
+  });
+
+  test("mapOverlap on a 0-d array and an empty dimension", async () => {
+    const same = (b: NDArray): NDArray => b;
+    expect((await da.full([], 7).mapOverlap(same, { depth: [] as number[] }).compute()).item()).toBe(7n);
+    expect((await da.zeros([0, 3], { chunks: [1, 2] }).mapOverlap(same, { depth: 1, boundary: "reflect" }).compute()).shape).toEqual([0, 3]);
+  });
+
+  test("blockwise passes contracted chunks as nested lists, one level per letter", async () => {
+    const x = da.ones([4, 6, 2], { chunks: [2, 3, 1] });
+    const counts = (blocks: NDArray[][]): Float64Array => new Float64Array(blocks[0]![0]!.shape[0]!).fill(blocks.length * 10 + blocks[0]!.length);
+    const r = da.blockwise(counts, "i", x, "ijk", { dtype: "float64" });
+    expect(r.chunks).toEqual([[2, 2]]);
+    // 2 chunks along j, 2 along k: nested [j][k].
+    expect(Array.from((await r.compute()).data as Float64Array)).toEqual([22, 22, 22, 22]);
+  });
+
+  test.each([
+    ["tensordot shapes", () => da.tensordot(da.ones([3, 4]), da.ones([5, 2]), 1), "shapes (3, 4) and (5, 2) are not aligned: 4 (axis 1 of a) != 5 (axis 0 of b)"],
+    ["tensordot axes", () => da.tensordot(da.ones([3, 4]), da.ones([4, 2]), [[1, 0], [0]]), "2 axes of a (1, 0) against 1 of b (0)"],
+    ["tensordot axis range", () => da.tensordot(da.ones([3, 4]), da.ones([4, 2]), [[2], [0]]), "axis 2 of a is out of range for shape (3, 4)"],
+    ["overlap depth", () => da.ones([4]).mapOverlap((b: NDArray) => b, { depth: -1 }), "depth -1 for axis 0 must be a non-negative integer"],
+    ["overlap boundary", () => da.ones([4]).mapOverlap((b: NDArray) => b, { depth: 1, boundary: "wrap" as never }), 'boundary "wrap" for axis 0 must be "reflect", "periodic", "nearest", "none" or a number'],
+    ["overlap depth axes", () => da.ones([4, 4]).mapOverlap((b: NDArray) => b, { depth: [1] }), "depth lists 1 values for an array of 2 dimensions"],
+    ["blockwise lengths", () => da.blockwise((a: NDArray) => a, "ij", da.ones([3, 4]), "ij", da.ones([3, 5]), "ij"), 'index "j" is 4 long in argument 0 (shape (3, 4)) but 5 in argument 1 (shape (3, 5))'],
+    ["blockwise letters", () => da.blockwise((a: NDArray) => a, "ij", da.ones([3, 4]), "i"), 'index "i" has 1 letters for argument 0 of shape (3, 4)'],
+    ["blockwise new axis", () => da.blockwise((a: NDArray) => a, "ik", da.ones([3, 4]), "ij"), 'output letter "k" is not in any argument'],
+    ["blockwise pairs", () => da.blockwise((a: NDArray) => a, "i", da.ones([3]), "i", da.ones([3])), "arguments come in pairs"],
+  ])("%s", (_, make, message) => {
+    expect(make).toThrow(message);
+  });
+
+  test("a mapOverlap function returning the wrong shape names the block", async () => {
+    const bad = da.ones([8], { chunks: 4 }).mapOverlap(() => new Float64Array(3), { depth: 1, boundary: 0 });
+    await expect(bad.compute()).rejects.toThrow("mapOverlap: lambda returned 3 elements for block (0), whose shape (6) holds 6");
+  });
+});
+
 describe("errors name what was wrong", () => {
   const x = da.zeros([4, 6], { chunks: 2 });
   test.each([

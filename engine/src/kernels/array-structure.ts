@@ -168,6 +168,32 @@ export function matmulBlocks(as: readonly NDArray[], bs: readonly NDArray[], dty
   return new NDArray(dtype === "float64" ? acc : fromNumbers(acc, dtype), [m, n], dtype);
 }
 
+/**
+ * One block of a tensor contraction (NumPy's `tensordot`): `Σ_l tensordot(as[l], bs[l])`
+ * over the contracted axes `axesA` of each `as[l]` and `axesB` of each `bs[l]`. Each pair is
+ * brought to a matrix product: `a` transposed to (free…, contracted…) and `b` to
+ * (contracted…, free…), both row-major, so each is a 2-d matrix without another copy.
+ */
+export function tensordotBlocks(as: readonly NDArray[], bs: readonly NDArray[], axesA: readonly number[], axesB: readonly number[], dtype: DType): NDArray {
+  const a0 = as[0]!;
+  const b0 = bs[0]!;
+  const freeA = a0.shape.map((_, d) => d).filter((d) => !axesA.includes(d));
+  const freeB = b0.shape.map((_, d) => d).filter((d) => !axesB.includes(d));
+  const outShape = [...freeA.map((d) => a0.shape[d]!), ...freeB.map((d) => b0.shape[d]!)];
+  const m = shapeSize(freeA.map((d) => a0.shape[d]!));
+  const n = shapeSize(freeB.map((d) => b0.shape[d]!));
+  const acc = dtype === "float64" ? (allocate("float64", m * n) as Float64Array) : new Float64Array(m * n);
+  for (let l = 0; l < as.length; l++) {
+    const a = transpose(as[l]!, [...freeA, ...axesA]);
+    const b = transpose(bs[l]!, [...axesB, ...freeB]);
+    const k = shapeSize(axesA.map((d) => as[l]!.shape[d]!));
+    const kb = shapeSize(axesB.map((d) => bs[l]!.shape[d]!));
+    if (k !== kb) throw new Error(`tensordot: block shapes (${as[l]!.shape.join(", ")}) and (${bs[l]!.shape.join(", ")}) do not align on the contracted axes`);
+    gemmAccumulate(acc, float64Data(a), float64Data(b), m, k, n);
+  }
+  return new NDArray(dtype === "float64" ? acc : fromNumbers(acc, dtype), outShape, dtype);
+}
+
 /** The elements as a Float64Array (copied unless they are one), so the product's loops see one array type. */
 function float64Data(x: NDArray): Float64Array {
   return x.dtype === "float64" ? (x.data as Float64Array) : toNumbers(x.data);

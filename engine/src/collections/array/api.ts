@@ -9,6 +9,7 @@ import { ChunkedArray, type ArrayOrScalar } from "./array.js";
 import { binaryOp, unaryOp, where as whereOp, type Scalar } from "./elementwise.js";
 import type { ReductionOptions } from "./reduction.js";
 import { concatenate as concat, matmul as mm, stack as stk } from "./structure.js";
+import { tensordot as td, type TensordotAxes } from "./linalg.js";
 
 export { ChunkedArray as Array, ChunkedArray } from "./array.js";
 export { NDArray, ndarrayFromNested, type Element, type NestedArray } from "./ndarray.js";
@@ -19,6 +20,13 @@ export type { DType } from "./dtype.js";
 export type { ReductionOptions } from "./reduction.js";
 export type { IndexSpec } from "./structure.js";
 export type { MapBlocksOptions } from "./map-blocks.js";
+export type { TensordotAxes } from "./linalg.js";
+import type { MapBlocksOptions } from "./map-blocks.js";
+import type { MapOverlapOptions } from "./map-overlap.js";
+import type { NDArray } from "./ndarray.js";
+
+export type { Boundary, MapOverlapOptions, PerAxis } from "./map-overlap.js";
+export { blockwise, type BlockwiseOptions } from "./blockwise.js";
 
 /** Arrays joined along an existing axis (default 0); dtypes promote. */
 export const concatenate = (arrays: readonly ChunkedArray[], axis = 0): ChunkedArray => concat(arrays, axis);
@@ -28,8 +36,14 @@ export const stack = (arrays: readonly ChunkedArray[], axis = 0): ChunkedArray =
 export const where = (cond: ArrayOrScalar, x: ArrayOrScalar, y: ArrayOrScalar): ChunkedArray => whereOp(cond, x, y);
 /** Matrix product of 1-d and 2-d arrays. */
 export const matmul = (a: ChunkedArray, b: ChunkedArray): ChunkedArray => mm(a, b);
+/** NumPy's `tensordot`: contract `axes` (N: the last N of a with the first N of b; or two lists). */
+export const tensordot = (a: ChunkedArray, b: ChunkedArray, axes: TensordotAxes = 2): ChunkedArray => td(a, b, axes);
 /** Same as `matmul` for 1-d and 2-d arrays. */
 export const dot = (a: ChunkedArray, b: ChunkedArray): ChunkedArray => mm(a, b);
+/** `fn` on every chunk of `x` (as `x.mapBlocks`). */
+export const mapBlocks = (fn: (block: NDArray, index: number[]) => unknown, x: ChunkedArray, opts?: MapBlocksOptions): ChunkedArray => x.mapBlocks(fn, opts);
+/** `fn` on every chunk of `x` extended by its neighbours' margins (as `x.mapOverlap`). */
+export const mapOverlap = (fn: (block: NDArray, index: number[]) => unknown, x: ChunkedArray, opts: MapOverlapOptions): ChunkedArray => x.mapOverlap(fn, opts);
 
 const asArray = (x: ArrayOrScalar, op: string): ChunkedArray => {
   if (x instanceof ChunkedArray) return x;

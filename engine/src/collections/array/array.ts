@@ -24,6 +24,7 @@ import { binaryOp, unaryOp, castArray, type Scalar } from "./elementwise.js";
 import { NDArray, shapeSize } from "./ndarray.js";
 import { reduction, type ReductionOptions } from "./reduction.js";
 import { mapBlocks, type MapBlocksOptions } from "./map-blocks.js";
+import { mapOverlap, type MapOverlapOptions } from "./map-overlap.js";
 import { matmul, rechunk, reshape, sliceArray, transposeArray, type IndexSpec } from "./structure.js";
 import { arrayHTML, arraySVG } from "./html.js";
 
@@ -264,6 +265,16 @@ export class ChunkedArray implements TesseraCollection<NDArray> {
    */
   mapBlocks(fn: (block: NDArray, index: number[]) => unknown, opts: MapBlocksOptions = {}): ChunkedArray {
     return mapBlocks(this, fn, opts);
+  }
+
+  /**
+   * `fn` applied to every chunk extended by `depth` elements of its neighbours (Dask's
+   * `map_overlap`), for stencils and moving windows; the margins are trimmed from the result.
+   * At the array's edges `boundary` fills them: "reflect", "periodic", "nearest", a constant,
+   * or "none" (the default: no margin there).
+   */
+  mapOverlap(fn: (block: NDArray, index: number[]) => unknown, opts: MapOverlapOptions): ChunkedArray {
+    return mapOverlap(this, fn, opts);
   }
 
   /**

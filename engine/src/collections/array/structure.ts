@@ -15,7 +15,7 @@ import { shapeSize } from "./ndarray.js";
 const fmt = (shape: readonly number[]): string => `(${shape.join(", ")})`;
 const call = (name: string, ...args: TaskNode[]): TaskNode => ({ t: "call", fn: builtin(name), args });
 
-function materialized(prefix: string, token: string, build: (name: string) => Graph, inputs: ChunkedArray[], chunks: number[][], dtype = inputs[0]!.dtype): ChunkedArray {
+export function materialized(prefix: string, token: string, build: (name: string) => Graph, inputs: ChunkedArray[], chunks: number[][], dtype = inputs[0]!.dtype): ChunkedArray {
   const name = `${prefix}-${token}`;
   const layer = new MaterializedLayer(name, build(name));
   return new ChunkedArray(name, HighLevelGraph.fromLayer(layer, inputs.map((i) => i.graph)), chunks, dtype);

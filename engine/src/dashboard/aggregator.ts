@@ -1,20 +1,37 @@
 /**
  * Folds the event stream into the small state the dashboard draws: recent task rectangles,
- * per-prefix progress counters, recent exceptions and the workers seen.
+ * per-prefix progress counters, recent exceptions and log lines, the workers seen, the flows
+ * of the cluster map, per-worker occupancy over time, the cluster's memory over time and the
+ * current task graph.
  *
  * It runs inside an EventLog listener, on the scheduler's own thread, so each event costs O(1)
- * work and a bounded amount of memory: rectangles and exceptions live in fixed-size rings,
- * prefixes are capped, and a key is remembered only while the scheduler itself still holds it
- * (released and cancelled keys are forgotten). Serialising for the wire happens elsewhere, at
- * the server's own cadence, never per event.
+ * work and a bounded amount of memory: rectangles, exceptions and logs live in fixed-size
+ * rings, time series in fixed-size buckets, prefixes, flows, workers and graph nodes are
+ * capped, and a key is remembered only while the scheduler itself still holds it (released
+ * and cancelled keys are forgotten). A submitted graph costs time in the tasks it draws (at
+ * most the graph's cap). Serialising for the wire happens elsewhere, at the server's own
+ * cadence, never per event.
  */
-import type { EventLog, TesseraEvent } from "../diagnostics/events.js";
+import { now, type EventLog, type TesseraEvent } from "../diagnostics/events.js";
 import type { Key } from "../graph/task.js";
 import type { DashboardException, DashboardSnapshot, PrefixProgress, TaskRect, WorkerRow } from "./protocol.js";
+import { ClusterFlows } from "./state/flows.js";
+import { DEFAULT_LOG_CAPACITY, LogBook, plural } from "./state/logs.js";
+import { MemoryHistory } from "./state/memory-history.js";
+import { OccupancySeries } from "./state/occupancy.js";
+import { Ring } from "./state/ring.js";
+import { TaskGraphLayout, TASK_GRAPH_LIMIT } from "./state/task-graph.js";
 
 /** Dask keeps the last 1000 rectangles in its task stream; so do we. */
 export const DEFAULT_RECT_CAPACITY = 1000;
 const DEFAULT_EXCEPTION_CAPACITY = 50;
+/**
+ * Time series and flashes change with the clock, not only with events: after the last event
+ * the version keeps moving once per tick of this clock for a while, so the final buckets of the
+ * series and the end of the flashes reach the panels; then an idle cluster sends nothing.
+ */
+const CLOCK_MS = 200;
+const CLOCK_TICKS_AFTER_ACTIVITY = 10;
 /** Beyond this many distinct prefixes, new ones are counted together as "other". */
 const MAX_PREFIXES = 500;
 const OTHER_PREFIX = "other";
@@ -47,36 +64,12 @@ function groupName(prefix: string): string {
   return end === prefix.length ? prefix : prefix.slice(0, end);
 }
 
-/** A fixed-capacity ring that also numbers what it has ever held, so readers can ask "since n". */
-class Ring<T> {
-  private readonly items: T[] = [];
-  /** How many items were ever pushed; the newest item has sequence number `pushed - 1`. */
-  pushed = 0;
-
-  constructor(readonly capacity: number) {}
-
-  push(item: T): void {
-    if (this.items.length < this.capacity) this.items.push(item);
-    else this.items[this.pushed % this.capacity] = item;
-    this.pushed++;
-  }
-
-  get size(): number {
-    return this.items.length;
-  }
-
-  /** Items with sequence number ≥ `seq` that are still held, oldest first. */
-  since(seq: number): T[] {
-    const first = Math.max(seq, this.pushed - this.items.length);
-    const out: T[] = [];
-    for (let s = first; s < this.pushed; s++) out.push(this.items[s % this.capacity]!);
-    return out;
-  }
-}
-
 export interface AggregatorOptions {
   rectCapacity?: number;
   exceptionCapacity?: number;
+  logCapacity?: number;
+  /** Most task graph nodes drawn (default 1000). */
+  graphLimit?: number;
   /** Live per-worker numbers from the scheduler (keys and bytes held, tasks processing). */
   workers?: () => { id: string; nthreads: number; processing: number; keys: number; nbytes: number }[];
 }
@@ -87,6 +80,10 @@ export interface AggregatorStats {
   prefixes: number;
   liveKeys: number;
   workers: number;
+  logs: number;
+  flows: number;
+  graphNodes: number;
+  occupancyWorkers: number;
 }
 
 export class DashboardAggregator {
@@ -95,16 +92,49 @@ export class DashboardAggregator {
   private readonly prefixes = new Map<string, PrefixProgress>();
   private readonly keys = new Map<Key, KeyState>();
   private readonly workerThreads = new Map<string, number>();
+  private readonly logs: LogBook;
+  private readonly flows = new ClusterFlows();
+  private readonly occupancy: OccupancySeries;
+  private readonly memory = new MemoryHistory();
+  private readonly graph: TaskGraphLayout;
   private readonly unsubscribe: () => void;
   private readonly workerSummary: AggregatorOptions["workers"];
-  /** Bumped by every event that changed something; the server sends only when it moved. */
-  version = 0;
+  /** Bumped by every event that changed something. */
+  private changes = 0;
+  /** Time of the latest event, which keeps the clock part of `version` moving for a while. */
+  private lastActivity = 0;
+  /** True while the event history is folded in at start: those flows are not flashed. */
+  private replaying = false;
 
   constructor(events: EventLog, opts: AggregatorOptions = {}) {
     this.rects = new Ring(opts.rectCapacity ?? DEFAULT_RECT_CAPACITY);
     this.exceptions = new Ring(opts.exceptionCapacity ?? DEFAULT_EXCEPTION_CAPACITY);
+    this.logs = new LogBook(opts.logCapacity ?? DEFAULT_LOG_CAPACITY);
+    this.occupancy = new OccupancySeries(Date.now());
+    this.graph = new TaskGraphLayout(opts.graphLimit ?? TASK_GRAPH_LIMIT);
     this.workerSummary = opts.workers;
+    // A cluster keeps recent history: start from it, so what happened before the dashboard
+    // started is drawn too (bounded by the history's own capacity).
+    this.replaying = true;
+    for (const event of events.history()) this.apply(event);
+    this.replaying = false;
+    // Workers that joined before anything recorded events are still worth a line.
+    const started = Date.now();
+    for (const w of this.workerSummary?.() ?? []) {
+      if (this.workerThreads.has(w.id)) continue;
+      this.logs.note({ time: started, level: "info", source: w.id, message: `running with ${plural(w.nthreads, "thread")}` });
+      this.occupancy.addWorker(w.id);
+    }
     this.unsubscribe = events.subscribe((event) => this.apply(event));
+  }
+
+  /**
+   * Changes when anything a panel draws may have changed; the server sends only when it
+   * moved. Events move it, and so does the clock for a short while after the last event.
+   */
+  get version(): number {
+    const clock = Math.floor(Date.now() / CLOCK_MS);
+    return this.changes + Math.min(clock, Math.floor(this.lastActivity / CLOCK_MS) + CLOCK_TICKS_AFTER_ACTIVITY);
   }
 
   close(): void {
@@ -118,14 +148,28 @@ export class DashboardAggregator {
 
   /** Everything a panel needs; `rectsSince` limits the task stream to rectangles not yet sent. */
   snapshot(rectsSince = 0): DashboardSnapshot {
+    const time = Date.now();
+    const workers = this.workers();
+    // Memory has no event per byte: the total is sampled here, at the server's cadence.
+    this.memory.record(time, workers.reduce((n, w) => n + w.nbytes, 0));
+    const threads = new Map(workers.map((w) => [w.id, w.nthreads]));
     return {
-      time: Date.now(),
+      time,
       version: this.version,
       rects: this.rects.since(rectsSince),
       rectCapacity: this.rects.capacity,
       progress: [...this.prefixes.values()].map((p) => ({ ...p })),
-      workers: this.workers(),
+      workers,
       exceptions: this.exceptions.since(0),
+      clusterMap: this.flows.state(time),
+      occupancy: this.occupancy.state(
+        time,
+        workers.map((w) => w.id),
+        (id) => threads.get(id),
+      ),
+      memory: this.memory.list(),
+      taskGraph: this.graph.state(),
+      logs: this.logs.list(),
     };
   }
 
@@ -137,6 +181,10 @@ export class DashboardAggregator {
       prefixes: this.prefixes.size,
       liveKeys: this.keys.size,
       workers: this.workerThreads.size,
+      logs: this.logs.size,
+      flows: this.flows.size,
+      graphNodes: this.graph.size,
+      occupancyWorkers: this.occupancy.workers,
     };
   }
 
@@ -191,15 +239,24 @@ export class DashboardAggregator {
   }
 
   private apply(e: TesseraEvent): void {
+    const logged = this.logs.add(e);
     switch (e.type) {
+      case "graph-submitted":
+        this.graph.submitted(e.ntasks, e.tasks);
+        break;
       case "task-queued":
         this.move(e.key, e.prefix, "waiting");
+        this.graph.setState(e.key, "waiting");
         break;
       case "task-assigned":
         this.move(e.key, e.prefix, "processing");
+        this.graph.setState(e.key, "processing");
+        this.flows.taskSent(e.worker, this.replaying ? null : e.time);
         break;
       case "task-finished":
         this.move(e.key, e.prefix, "memory");
+        this.graph.setState(e.key, "memory");
+        this.occupancy.addBusy(e.worker, e.start, e.stop);
         this.rects.push({
           key: e.key,
           prefix: groupName(e.prefix),
@@ -212,17 +269,22 @@ export class DashboardAggregator {
         break;
       case "task-erred":
         this.move(e.key, e.prefix, "erred");
+        this.graph.setState(e.key, "erred");
         if (e.blame === e.key) {
           this.exceptions.push({ key: e.key, worker: e.worker, name: e.error.name, message: e.error.message, time: e.time });
         }
         break;
       case "task-released":
         this.forget(e.key, true);
+        this.graph.setState(e.key, "released");
         break;
       case "task-cancelled":
         this.forget(e.key, false);
+        this.graph.setState(e.key, "released");
         break;
       case "transfer":
+        // Transfers are reported after the fact: flash them when they arrive.
+        this.flows.transfer(e.from, e.to, e.nbytes, this.replaying ? null : now());
         this.rects.push({
           key: e.key,
           prefix: "transfer",
@@ -235,13 +297,18 @@ export class DashboardAggregator {
         break;
       case "worker-added":
         this.workerThreads.set(e.worker, e.threads);
+        this.occupancy.addWorker(e.worker);
         break;
       case "worker-removed":
         this.workerThreads.delete(e.worker);
+        this.occupancy.removeWorker(e.worker);
+        this.flows.forgetWorker(e.worker);
         break;
       default:
-        return; // graph-submitted, task-started, worker-restarted: nothing to draw
+        // task-started (its finish carries the same times), worker-restarted: logged only.
+        if (!logged) return;
     }
-    this.version++;
+    if (e.time > this.lastActivity) this.lastActivity = e.time;
+    this.changes++;
   }
 }

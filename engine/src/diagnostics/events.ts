@@ -15,7 +15,13 @@ interface Stamp {
 }
 
 export type TesseraEvent =
-  | (Stamp & { type: "graph-submitted"; ntasks: number; keys: Key[] })
+  | (Stamp & {
+      type: "graph-submitted";
+      ntasks: number;
+      keys: Key[];
+      /** The tasks this submission added, with the keys each depends on (for graph drawings). */
+      tasks?: { key: Key; dependencies: readonly Key[] }[];
+    })
   | (Stamp & { type: "task-queued"; key: Key; prefix: string })
   | (Stamp & { type: "task-assigned"; key: Key; prefix: string; worker: WorkerId })
   | (Stamp & { type: "task-started"; key: Key; prefix: string; worker: WorkerId; thread: number })

@@ -307,7 +307,10 @@ export class SchedulerCore {
         dep.liveDependents++;
       }
     }
-    if (this.events?.active) this.events.emit({ type: "graph-submitted", ntasks: added.length, keys: wanted });
+    if (this.events?.active) {
+      const tasks = fresh.map(([key, , dependencies]) => ({ key, dependencies }));
+      this.events.emit({ type: "graph-submitted", ntasks: added.length, keys: wanted, tasks });
+    }
 
     const toActivate: TaskRecord[] = [];
     for (const key of wanted) {

@@ -16,12 +16,31 @@ export interface FactorRange {
   factors: string[];
 }
 
+/** A glyph renderer, as returned by `figure.hbar(…)` and friends. */
+export interface GlyphRenderer {
+  visible: boolean;
+}
+
 export interface Figure {
   y_range: FactorRange;
   /** All x axes of the figure at once (BokehJS proxies the assignment). */
-  xaxis: { formatter: unknown };
-  hbar(attrs: Attrs): unknown;
+  xaxis: { formatter: unknown; visible: boolean };
+  yaxis: { formatter: unknown; visible: boolean };
+  /** Every axis, every grid at once. */
+  axis: { visible: boolean };
+  grid: { visible: boolean };
+  /** The figure's legend (created on first use). */
+  legend: Attrs;
+  title: { text: string } | null;
+  hbar(attrs: Attrs): GlyphRenderer;
+  line(attrs: Attrs): GlyphRenderer;
+  multi_line(attrs: Attrs): GlyphRenderer;
+  scatter(attrs: Attrs): GlyphRenderer;
+  segment(attrs: Attrs): GlyphRenderer;
+  text(attrs: Attrs): GlyphRenderer;
   add_tools(...tools: unknown[]): void;
+  /** Place an annotation (a legend, …) inside the plot ("center") or beside it ("above", …). */
+  add_layout(annotation: unknown, side?: "center" | "above" | "below" | "left" | "right"): void;
 }
 
 export interface BokehApi {
@@ -29,6 +48,11 @@ export interface BokehApi {
   FactorRange: new (attrs: { factors: string[] }) => FactorRange;
   HoverTool: new (attrs: Attrs) => unknown;
   DatetimeTickFormatter: new (attrs: Attrs) => unknown;
+  NumeralTickFormatter: new (attrs: Attrs) => unknown;
+  Legend: new (attrs: Attrs) => { visible: boolean };
+  LegendItem: new (attrs: Attrs) => unknown;
+  /** Stacks models vertically (a layout, itself a model a host can show). */
+  Column: new (attrs: Attrs) => unknown;
   Plotting: { figure(attrs: Attrs): Figure };
   Tables: {
     DataTable: new (attrs: Attrs) => unknown;

@@ -1,6 +1,6 @@
 /** What every panel shares: its contract with a host, the theme it is drawn in, and colours. */
 import type { BokehApi, Figure } from "./bokeh-api.js";
-import type { DashboardMessage } from "../protocol.js";
+import type { DashboardMessage, GraphNodeState } from "../protocol.js";
 
 /** Colours a host passes in, so panels follow JupyterLab's theme (or the standalone page's). */
 export interface PanelTheme {
@@ -36,6 +36,20 @@ const PALETTE = [
 ];
 export const TRANSFER_COLOR = "#d62728";
 export const ERRED_COLOR = "#d62728";
+
+/** A colour per series (worker) by its position, so neighbours never share one. */
+export function seriesColor(index: number): string {
+  return PALETTE[(index * 2) % PALETTE.length]!;
+}
+
+/** Task states as Tessera's `visualize` fills them (after Dask's dashboard graph). */
+export const STATE_COLORS: Readonly<Record<GraphNodeState, string>> = {
+  waiting: "#d9d9d9",
+  processing: "#74c476",
+  memory: "#ef3b2c",
+  erred: "#252525",
+  released: "#6baed6",
+};
 
 export function prefixColor(prefix: string): string {
   let h = 2166136261;
@@ -91,4 +105,25 @@ export function setFactors(fig: Figure, factors: string[]): void {
   const current = fig.y_range.factors;
   if (current.length === factors.length && current.every((f, i) => f === factors[i])) return;
   fig.y_range.factors = factors;
+}
+
+/** Tick labels in bytes (KB, MB, …) on an axis. */
+export function bytesFormatter(bokeh: BokehApi): unknown {
+  return new bokeh.NumeralTickFormatter({ format: "0.0 b" });
+}
+
+/** Clock time on a datetime axis; Bokeh's default shows "000ms" at each whole second. */
+export function clockFormatter(bokeh: BokehApi): unknown {
+  return new bokeh.DatetimeTickFormatter({
+    milliseconds: "%H:%M:%S.%3N",
+    seconds: "%H:%M:%S",
+    minsec: "%H:%M:%S",
+    context: null,
+  });
+}
+
+/** For drawings whose coordinates mean nothing to a reader (the cluster map, the graph). */
+export function hideAxes(fig: Figure): void {
+  fig.axis.visible = false;
+  fig.grid.visible = false;
 }

@@ -1,10 +1,16 @@
-/** Panels that are tables: Workers and Exceptions. */
+/** Panels that are tables: Workers and Exceptions (and the helper the Logs panel shares). */
 import type { BokehApi } from "./bokeh-api.js";
 import { formatBytes, type PanelDefinition, type PanelTheme } from "./common.js";
 
-function table(bokeh: BokehApi, name: string, fields: [string, string][], _theme: PanelTheme): { source: InstanceType<BokehApi["ColumnDataSource"]>; root: unknown } {
+/** A table over a source named `name`; fields are [field, title, relative width?]. */
+export function dataTable(
+  bokeh: BokehApi,
+  name: string,
+  fields: [field: string, title: string, width?: number][],
+  _theme: PanelTheme,
+): { source: InstanceType<BokehApi["ColumnDataSource"]>; root: unknown } {
   const source = new bokeh.ColumnDataSource({ data: Object.fromEntries(fields.map(([f]) => [f, []])), name });
-  const columns = fields.map(([field, title]) => new bokeh.Tables.TableColumn({ field, title }));
+  const columns = fields.map(([field, title, width]) => new bokeh.Tables.TableColumn({ field, title, ...(width ? { width } : {}) }));
   const root = new bokeh.Tables.DataTable({ source, columns, sizing_mode: "stretch_both", index_position: null });
   return { source, root };
 }
@@ -13,7 +19,7 @@ export const workersTable: PanelDefinition = {
   id: "workers",
   title: "Workers",
   create(bokeh, theme) {
-    const { source, root } = table(
+    const { source, root } = dataTable(
       bokeh,
       "tessera-workers",
       [["id", "worker"], ["nthreads", "threads"], ["processing", "processing"], ["keys", "keys"], ["memory", "memory"]],
@@ -39,7 +45,7 @@ export const exceptions: PanelDefinition = {
   id: "exceptions",
   title: "Exceptions",
   create(bokeh, theme) {
-    const { source, root } = table(bokeh, "tessera-exceptions", [["time", "time"], ["key", "key"], ["name", "error"], ["message", "message"], ["worker", "worker"]], theme);
+    const { source, root } = dataTable(bokeh, "tessera-exceptions", [["time", "time"], ["key", "key"], ["name", "error"], ["message", "message"], ["worker", "worker"]], theme);
     return {
       root,
       update(message) {

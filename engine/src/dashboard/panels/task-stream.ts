@@ -3,7 +3,7 @@
  * transfers into a worker are red. Keeps the last `rectCapacity` bars, as Dask does.
  */
 import type { BokehApi } from "./bokeh-api.js";
-import { applyTheme, prefixColor, setFactors, themedFigure, TRANSFER_COLOR, type PanelDefinition } from "./common.js";
+import { applyTheme, clockFormatter, prefixColor, setFactors, themedFigure, TRANSFER_COLOR, type PanelDefinition } from "./common.js";
 import type { TaskRect } from "../protocol.js";
 
 const rowOf = (r: TaskRect): string => (r.kind === "transfer" ? `${r.worker} transfers` : `${r.worker}-${r.thread}`);
@@ -31,13 +31,7 @@ export const taskStream: PanelDefinition = {
       y_range: new bokeh.FactorRange({ factors: [] }),
       tools: "xpan,xwheel_zoom,reset",
     });
-    // Clock time on the axis; Bokeh's default shows "000ms" at each whole second.
-    fig.xaxis.formatter = new bokeh.DatetimeTickFormatter({
-      milliseconds: "%H:%M:%S.%3N",
-      seconds: "%H:%M:%S",
-      minsec: "%H:%M:%S",
-      context: null,
-    });
+    fig.xaxis.formatter = clockFormatter(bokeh);
     fig.hbar({ y: { field: "row" }, left: { field: "start" }, right: { field: "stop" }, height: 0.9, fill_color: { field: "color" }, line_color: null, source });
     fig.add_tools(new bokeh.HoverTool({ tooltips: [["key", "@key"], ["duration", "@duration{0.00} ms"]] }));
     applyTheme(fig, theme);

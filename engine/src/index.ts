@@ -13,6 +13,7 @@ export type { TesseraEvent, EventType, EventStream, WorkerId } from "./diagnosti
 export type { Key, Task, Graph, FnRef, TaskNode } from "./graph/task.js";
 export { DataFrame, Series, GroupBy, SeriesGroupBy, fromArrow, fromRecords, readParquet, type AggName, type AggRequest, type GroupByOptions, type FromOptions, type ReadParquetOptions, type Filters, type FilterOp, type FilterValue, type Predicate, type Scalar, type SeriesReduction } from "./collections/dataframe/index.js";
 export { readCsv, type ReadCsvOptions, type CsvType } from "./collections/dataframe/index.js";
+export { StringMethods, DatetimeMethods, type ToParquetOptions, type ToCsvOptions, type WriteFilesOptions, type ParquetCompression, type CastType, type FloorUnit } from "./collections/dataframe/index.js";
 export { DashboardServer, type DashboardAddress, type DashboardMessage } from "./dashboard/index.js";
 export * as da from "./collections/array/api.js";
 export { ChunkedArray, NDArray } from "./collections/array/api.js";

@@ -15,8 +15,10 @@ import {
   Bool,
   Data,
   DataType,
+  Dictionary,
   Field,
   Float64,
+  Int32,
   Int64,
   makeData,
   RecordBatch,
@@ -25,6 +27,7 @@ import {
   Table,
   Type,
   Utf8,
+  makeVector,
 } from "apache-arrow";
 
 // ---------------------------------------------------------------------------------------------
@@ -54,6 +57,9 @@ export const isNumericLike = (t: DataType): boolean =>
   t.typeId === Type.Time;
 export const isStringType = (t: DataType): boolean => t.typeId === Type.Utf8 || t.typeId === Type.LargeUtf8;
 export const isBoolType = (t: DataType): boolean => t.typeId === Type.Bool;
+export const isDictionaryType = (t: DataType): t is Dictionary => t.typeId === Type.Dictionary;
+/** Dictionary-encoded strings (pandas' categorical strings, Parquet files written from them). */
+export const isDictStringType = (t: DataType): t is Dictionary => isDictionaryType(t) && isStringType(t.dictionary);
 
 /** Short dtype names for `DataFrame.dtypes` (Arrow's own type strings). */
 export function dtypeName(t: DataType): string {
@@ -137,6 +143,66 @@ export function stringParts(data: Data): { offsets: Int32Array | Float64Array; b
   return { offsets: vo, bytes };
 }
 
+/** The values of a dictionary column's dictionary, as one chunk. */
+export function dictionaryValues(data: Data): Data {
+  const type = (data.type as Dictionary).dictionary;
+  return singleChunk(data.dictionary ? data.dictionary.data : [], type);
+}
+
+/** The indices of a dictionary column (already sliced to its rows). */
+export function dictionaryIndices(data: Data): NumArray {
+  return (data.values as unknown as NumArray).subarray(0, data.length) as NumArray;
+}
+
+/**
+ * A dictionary column with its values looked up: the plain column (Utf8 for strings) that
+ * kernels without a dictionary path work on. Rows that are null keep whatever index they
+ * hold in the file, so they are looked up as entry 0 and stay null.
+ */
+export function decodeDictionary(data: Data): Data {
+  const dict = dictionaryValues(data);
+  const n = data.length;
+  const idx = dictionaryIndices(data);
+  const valid = validityBytes(data);
+  if (dict.length === 0) return nullColumn(dict.type, n);
+  const rows = new Int32Array(n);
+  for (let i = 0; i < n; i++) rows[i] = valid && !valid[i] ? 0 : idx[i]!;
+  const out = gatherData(dict, rows);
+  if (!valid) return out;
+  const outValid = validityBytes(out);
+  const v = new Uint8Array(n);
+  for (let i = 0; i < n; i++) v[i] = valid[i]! & (outValid ? outValid[i]! : 1);
+  return withValidity(out, v);
+}
+
+/** The column itself, or its values looked up when it is dictionary-encoded. */
+export function plainColumn(data: Data): Data {
+  return isDictionaryType(data.type) ? decodeDictionary(data) : data;
+}
+
+/** `data` with other validity bytes (same buffers otherwise). */
+export function withValidity(data: Data, valid: Uint8Array | null): Data {
+  const { bitmap, nullCount } = bitmapFromBytes(valid, data.length);
+  if (data.offset !== 0) data = gatherData(data, iota(data.length));
+  return new Data(data.type, 0, data.length, nullCount, [data.valueOffsets, data.values, bitmap, data.typeIds] as never, data.children, data.dictionary);
+}
+
+/** `n` nulls of a string, boolean or fixed-width type. */
+function nullColumn(type: DataType, n: number): Data {
+  const valid = new Uint8Array(n);
+  if (isStringType(type)) return utf8Data(sharedArray(Int32Array, n + 1), sharedArray(Uint8Array, 0), valid);
+  if (isBoolType(type)) return boolData(new Uint8Array(n), valid);
+  const Storage = (type as unknown as { ArrayType: TypedCtor<ArrayBufferView> }).ArrayType;
+  return fixedData(type, sharedArray(Storage, n), n, valid);
+}
+
+/** A dictionary column of `type` over `indices` and a dictionary, with validity bytes. */
+export function dictionaryData(type: Dictionary, indices: ArrayBufferView, dictionary: Data, valid: Uint8Array | null): Data {
+  const n = (indices as unknown as { length: number }).length;
+  const { bitmap, nullCount } = bitmapFromBytes(valid, n);
+  return makeData({ type, length: n, nullCount, nullBitmap: bitmap, data: toSharedView(indices), dictionary: makeVector(dictionary) } as never);
+}
+
 /** The single `Data` chunk of a column (concatenating chunks when there are several). */
 export function singleChunk(chunks: readonly Data[], type: DataType): Data {
   if (chunks.length === 1) return chunks[0]!;
@@ -187,9 +253,19 @@ export function numericDataAs(type: DataType, values: Float64Array, valid: Uint8
   if (Storage === Float64Array) return fixedData(type, values, n, valid);
   const out = sharedArray(Storage, n) as unknown as ArrayLike<number | bigint> & Record<number, number | bigint>;
   if (Storage === (BigInt64Array as unknown) || Storage === (BigUint64Array as unknown)) {
+    // Written as two 32-bit words instead of a BigInt per row (≈10× faster); exact for
+    // integers below 2^53, like any float64. Non-finite values become 0.
+    const words = new Int32Array((out as unknown as BigInt64Array).buffer, (out as unknown as BigInt64Array).byteOffset, 2 * n);
     for (let i = 0; i < n; i++) {
-      const x = values[i]!;
-      out[i] = Number.isFinite(x) ? BigInt(Math.trunc(x)) : 0n;
+      const x = Math.trunc(values[i]!);
+      if (x >= -2147483648 && x <= 2147483647) {
+        words[2 * i] = x;
+        words[2 * i + 1] = x < 0 ? -1 : 0;
+      } else if (x === x && x !== Infinity && x !== -Infinity) {
+        const hi = Math.floor(x / 4294967296);
+        words[2 * i] = (x - hi * 4294967296) | 0;
+        words[2 * i + 1] = hi | 0;
+      }
     }
   } else {
     for (let i = 0; i < n; i++) out[i] = values[i]!;
@@ -227,6 +303,10 @@ export function int64Data(values: Float64Array, valid: Uint8Array | null): Data 
 
 /** A zero-row column of `type`. */
 export function emptyData(type: DataType): Data {
+  if (isDictionaryType(type)) {
+    const Indices = (type.indices as unknown as { ArrayType: TypedCtor<ArrayBufferView> }).ArrayType;
+    return dictionaryData(type, sharedArray(Indices, 0), emptyData(type.dictionary), null);
+  }
   return gatherData(makeData({ type, length: 0, nullCount: 0 } as never) as Data, new Int32Array(0));
 }
 
@@ -316,6 +396,16 @@ export function gatherData(data: Data, indices: Int32Array): Data {
     }
     case Type.Null:
       return makeData({ type, length: n, nullCount: n } as never);
+    case Type.Dictionary: {
+      // The indices are gathered; the dictionary is shared as it is.
+      const dict = type as Dictionary;
+      const Indices = (dict.indices as unknown as { ArrayType: TypedCtor<ArrayBufferView> }).ArrayType;
+      const src = dictionaryIndices(data);
+      const out = sharedArray(Indices, n) as unknown as Record<number, number>;
+      for (let k = 0; k < n; k++) out[k] = src[indices[k]!]!;
+      const dictionary = data.dictionary ? singleChunk(data.dictionary.data, dict.dictionary) : emptyData(dict.dictionary);
+      return dictionaryData(dict, out as unknown as ArrayBufferView, dictionary, valid);
+    }
     default: {
       if (data.children.length > 0 || data.dictionary) {
         throw new Error(`Column type ${String(type)} is not supported by DataFrame kernels yet`);
@@ -355,6 +445,7 @@ export function concatData(chunks: readonly Data[], type: DataType): Data {
     }
   }
   const outType = type.typeId === Type.LargeUtf8 ? new Utf8() : type;
+  if (isDictionaryType(outType)) return concatDictionaries(parts, outType, valid, total);
   switch (outType.typeId) {
     case Type.Bool: {
       const bytes = new Uint8Array(total);
@@ -404,6 +495,79 @@ export function concatData(chunks: readonly Data[], type: DataType): Data {
   }
 }
 
+/**
+ * Dictionary chunks as one: chunks that share their dictionary keep it; otherwise the
+ * dictionaries are unified (string entries deduplicated by their bytes, as pyarrow's
+ * `unify_dictionaries`) and every chunk's indices are mapped into the unified one.
+ */
+function concatDictionaries(parts: readonly Data[], type: Dictionary, valid: Uint8Array | null, total: number): Data {
+  const dicts = parts.map(dictionaryValues);
+  const sameDictionary = parts.every((d) => d.dictionary === parts[0]!.dictionary) || dicts.every((d) => d === dicts[0]);
+  const out = new Int32Array(total);
+  let dictionary: Data;
+  if (sameDictionary) {
+    let pos = 0;
+    for (const d of parts) {
+      out.set(dictionaryIndices(d), pos);
+      pos += d.length;
+    }
+    dictionary = dicts[0]!;
+  } else if (isStringType(type.dictionary)) {
+    const ids = new Map<string, number>();
+    const offsets: number[] = [0];
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    let pos = 0;
+    parts.forEach((d, p) => {
+      const { offsets: o, bytes } = stringParts(dicts[p]!);
+      const remap = new Int32Array(dicts[p]!.length);
+      const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      for (let e = 0; e < remap.length; e++) {
+        // latin1 maps bytes to code units one to one: a cheap exact key for UTF-8 bytes.
+        const key = buf.toString("latin1", o[e]!, o[e + 1]!);
+        let id = ids.get(key);
+        if (id === undefined) {
+          id = ids.size;
+          ids.set(key, id);
+          chunks.push(bytes.subarray(o[e]!, o[e + 1]!));
+          size += o[e + 1]! - o[e]!;
+          offsets.push(size);
+        }
+        remap[e] = id;
+      }
+      const idx = dictionaryIndices(d);
+      for (let i = 0; i < d.length; i++) out[pos + i] = remap[idx[i]!] ?? 0;
+      pos += d.length;
+    });
+    const bytes = sharedArray(Uint8Array, size);
+    let at = 0;
+    for (const c of chunks) {
+      bytes.set(c, at);
+      at += c.length;
+    }
+    dictionary = utf8Data(Int32Array.from(offsets), bytes, null);
+  } else {
+    // Other value types: dictionaries appended, indices shifted.
+    let pos = 0;
+    let base = 0;
+    parts.forEach((d, p) => {
+      const idx = dictionaryIndices(d);
+      for (let i = 0; i < d.length; i++) out[pos + i] = base + idx[i]!;
+      pos += d.length;
+      base += dicts[p]!.length;
+    });
+    dictionary = concatData(dicts, type.dictionary);
+  }
+  // Unified dictionaries may outgrow narrow index types: widen to Int32 when they do.
+  const width = type.indices.bitWidth;
+  const limit = width >= 32 ? Infinity : 2 ** (type.indices.isSigned ? width - 1 : width) - 1;
+  const outType = dictionary.length - 1 <= limit ? type : new Dictionary(type.dictionary, new Int32(), type.id, type.isOrdered);
+  const Indices = (outType.indices as unknown as { ArrayType: TypedCtor<ArrayBufferView> }).ArrayType;
+  const indices = sharedArray(Indices, total) as unknown as Record<number, number>;
+  for (let i = 0; i < total; i++) indices[i] = out[i]!;
+  return dictionaryData(outType, indices as unknown as ArrayBufferView, dictionary, valid);
+}
+
 /** 0, 1, …, n-1. */
 export function iota(n: number): Int32Array {
   const out = new Int32Array(n);
@@ -443,6 +607,28 @@ export function normalizeTable(table: Table): Table {
     cols.push([field.name, d]);
   }
   return tableFromData(cols, table.numRows);
+}
+
+/**
+ * `table` with the dictionary type of column `i` numbered `i`. Dictionary types made in
+ * different threads (or read from different files) get different ids, which Arrow counts as
+ * different types and IPC writers key dictionaries by: numbering them by position makes
+ * partitions of one schema equal and keeps two columns of a table from sharing an id.
+ */
+export function numberDictionaries(table: Table): Table {
+  const fields = table.schema.fields;
+  const numbered = (t: DataType, i: number): boolean => !isDictionaryType(t) || t.id === i;
+  const done = fields.every((f, i) => numbered(f.type, i)) && table.batches.every((b) => b.data.children.every((d, i) => numbered(d.type, i)));
+  if (done) return table;
+  const types = fields.map((f, i) => (isDictionaryType(f.type) ? new Dictionary(f.type.dictionary, f.type.indices, i, f.type.isOrdered) : f.type));
+  const schema = new Schema(fields.map((f, i) => new Field(f.name, types[i]!, f.nullable, f.metadata)), table.schema.metadata);
+  const batches = table.batches.map((b) => {
+    const children = b.data.children.map((d, i) =>
+      isDictionaryType(d.type) ? new Data(types[i]!, d.offset, d.length, d.nullCount, [d.valueOffsets, d.values, d.nullBitmap, d.typeIds] as never, d.children, d.dictionary) : d,
+    );
+    return new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: b.numRows, nullCount: 0, children }));
+  });
+  return new Table(schema, batches);
 }
 
 /** Rows `indices` of every column of a table. */

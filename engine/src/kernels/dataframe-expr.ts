@@ -8,21 +8,32 @@
  * null; `filter` keeps only rows whose condition is true (null counts as false), which is
  * also what pandas does for a boolean mask built from comparisons.
  */
-import { type Data, type DataType, Float64, Int64, type Table } from "apache-arrow";
+import { type Data, type DataType, type Dictionary, Float64, Int64, type Table } from "apache-arrow";
 import {
   boolBytes,
   boolData,
+  decodeDictionary,
+  dictionaryData,
+  dictionaryIndices,
+  dictionaryValues,
   float64Data,
   isBoolType,
+  isDictionaryType,
+  isDictStringType,
   isIntegerType,
   isNumericLike,
   isStringType,
   numericDataAs,
   numericValues,
   type NumArray,
+  sharedArray,
   stringParts,
+  utf8Data,
   validityBytes,
 } from "./dataframe-arrow.js";
+import { datetimeDate, datetimeFloor, datetimePart, type DtPart, type FloorUnit, isDatetimeType } from "./dataframe-datetime.js";
+import { castColumn, type CastType, fillColumn } from "./dataframe-ops.js";
+import { type StrColumn, type StrFn, type StrOptions, strLength, strPredicate, strResultKind, strTransform } from "./dataframe-strings.js";
 
 export type ArithmeticOp = "add" | "sub" | "mul" | "div";
 export type ComparisonOp = "gt" | "ge" | "lt" | "le" | "eq" | "ne";
@@ -36,7 +47,11 @@ export type Expr =
   | { op: "bin"; fn: BinaryOp; left: Expr; right: Expr }
   | { op: "not"; arg: Expr }
   | { op: "isNull"; arg: Expr }
-  | { op: "notNull"; arg: Expr };
+  | { op: "notNull"; arg: Expr }
+  | { op: "str"; fn: StrFn; arg: Expr; opts: StrOptions }
+  | { op: "dt"; part: DtPart | "date" | "floor"; arg: Expr; unit?: FloorUnit }
+  | { op: "fillna"; arg: Expr; value: Scalar }
+  | { op: "cast"; arg: Expr; to: CastType };
 
 export const BINARY_OPS: readonly BinaryOp[] = ["add", "sub", "mul", "div", "gt", "ge", "lt", "le", "eq", "ne", "and", "or"];
 
@@ -77,6 +92,16 @@ export function exprToString(e: Expr): string {
       return `${exprToString(e.arg)}.isNull()`;
     case "notNull":
       return `${exprToString(e.arg)}.notNull()`;
+    case "str": {
+      const arg = e.opts.pat !== undefined ? JSON.stringify(e.opts.pat) : e.opts.chars ? JSON.stringify(e.opts.chars) : "";
+      return `${exprToString(e.arg)}.str.${e.fn}(${arg})`;
+    }
+    case "dt":
+      return e.part === "floor" ? `${exprToString(e.arg)}.dt.floor("${e.unit}")` : `${exprToString(e.arg)}.dt.${e.part}`;
+    case "fillna":
+      return `${exprToString(e.arg)}.fillna(${typeof e.value === "string" ? JSON.stringify(e.value) : String(e.value)})`;
+    case "cast":
+      return `${exprToString(e.arg)}.astype("${e.to}")`;
   }
 }
 
@@ -88,10 +113,26 @@ type Val =
   | { kind: "num"; values: NumArray; valid: Uint8Array | null; int: boolean; type: DataType }
   | { kind: "bool"; values: Uint8Array; valid: Uint8Array | null }
   | { kind: "str"; offsets: Int32Array | Float64Array; bytes: Uint8Array; valid: Uint8Array | null }
+  /** Dictionary-encoded strings: row `i` is entry `indices[i]` of `dict`. */
+  | { kind: "dict"; indices: NumArray; dict: StrColumn; valid: Uint8Array | null; type: Dictionary }
   | { kind: "scalar"; value: Scalar };
 
 function columnVal(data: Data): Val {
   const t = data.type;
+  if (isDictStringType(t)) {
+    const values = dictionaryValues(data);
+    const { offsets, bytes } = stringParts(values);
+    const indices = dictionaryIndices(data);
+    let valid = validityBytes(data);
+    const entryValid = validityBytes(values);
+    if (entryValid) {
+      // A null dictionary entry makes its rows null.
+      valid ??= new Uint8Array(data.length).fill(1);
+      for (let i = 0; i < data.length; i++) if (valid[i] && !entryValid[indices[i]!]) valid[i] = 0;
+    }
+    return { kind: "dict", indices, dict: { offsets, bytes, n: values.length }, valid, type: t };
+  }
+  if (isDictionaryType(t)) return columnVal(decodeDictionary(data));
   if (isNumericLike(t)) return { kind: "num", values: numericValues(data), valid: validityBytes(data), int: isIntegerType(t), type: t };
   if (isBoolType(t)) return { kind: "bool", values: boolBytes(data), valid: validityBytes(data) };
   if (isStringType(t)) {
@@ -110,7 +151,87 @@ function andValid(a: Uint8Array | null, b: Uint8Array | null, n: number): Uint8A
 }
 
 function describe(v: Val): string {
-  return v.kind === "scalar" ? `scalar ${typeof v.value}` : `${v.kind === "num" ? "numeric" : v.kind === "str" ? "string" : "boolean"} column`;
+  return v.kind === "scalar" ? `scalar ${typeof v.value}` : `${v.kind === "num" ? "numeric" : v.kind === "str" || v.kind === "dict" ? "string" : "boolean"} column`;
+}
+
+/** The rows of a dictionary value as plain strings (for operations without a dictionary path). */
+function dictToStr(v: Extract<Val, { kind: "dict" }>, n: number): Extract<Val, { kind: "str" }> {
+  const { offsets: eo, bytes: eb } = v.dict;
+  const idx = v.indices;
+  const valid = v.valid;
+  let total = 0;
+  for (let i = 0; i < n; i++) if (!valid || valid[i]) total += eo[idx[i]! + 1]! - eo[idx[i]!]!;
+  const offsets = new Int32Array(n + 1);
+  const bytes = new Uint8Array(total);
+  let pos = 0;
+  for (let i = 0; i < n; i++) {
+    if (!valid || valid[i]) {
+      const a = eo[idx[i]!]!;
+      const b = eo[idx[i]! + 1]!;
+      for (let k = a; k < b; k++) bytes[pos++] = eb[k]!;
+    }
+    offsets[i + 1] = pos;
+  }
+  return { kind: "str", offsets, bytes, valid };
+}
+
+/** Per-entry results of a dictionary value looked up per row (null rows read entry 0). */
+function throughIndices<T extends Uint8Array | Float64Array>(perEntry: T, v: Extract<Val, { kind: "dict" }>, n: number, make: (n: number) => T): T {
+  const out = make(n);
+  const idx = v.indices;
+  if (perEntry.length === 0) return out;
+  const valid = v.valid;
+  if (!valid) for (let i = 0; i < n; i++) out[i] = perEntry[idx[i]!]!;
+  else for (let i = 0; i < n; i++) out[i] = valid[i] ? perEntry[idx[i]!]! : 0;
+  return out;
+}
+
+/** `Series.str` operations: on a dictionary, computed once per entry and looked up per row. */
+function stringOp(e: Extract<Expr, { op: "str" }>, a: Val, n: number): Val {
+  const kind = strResultKind(e.fn);
+  if (a.kind === "scalar") {
+    if (a.value === null) return { kind: "scalar", value: null };
+    if (typeof a.value !== "string") throw new Error(`str.${e.fn} needs strings, got a ${describe(a)}: ${exprToString(e.arg)}`);
+    const bytes = utf8.encode(a.value);
+    const one = stringOp(e, { kind: "str", offsets: Int32Array.of(0, bytes.length), bytes, valid: null }, 1);
+    if (one.kind === "bool") return { kind: "scalar", value: one.values[0] === 1 };
+    if (one.kind === "num") return { kind: "scalar", value: one.values[0]! };
+    if (one.kind !== "str") throw new Error(`Internal: str.${e.fn} of a scalar`);
+    return { kind: "scalar", value: new TextDecoder().decode(one.bytes.subarray(one.offsets[0]!, one.offsets[1]!)) };
+  }
+  if (a.kind === "dict") {
+    const D = a.dict.n;
+    if (kind === "bool") {
+      const entries = strPredicate(a.dict, e.fn as "startsWith", e.opts);
+      return { kind: "bool", values: throughIndices(entries, a, n, (k) => new Uint8Array(k)), valid: a.valid };
+    }
+    if (kind === "num") {
+      const entries = strLength(a.dict);
+      return { kind: "num", values: throughIndices(entries, a, n, (k) => new Float64Array(k)), valid: a.valid, int: true, type: new Int64() };
+    }
+    const t = strTransform(a.dict, e.fn as "lower", e.opts);
+    return { ...a, dict: { offsets: t.offsets, bytes: t.bytes, n: D } };
+  }
+  if (a.kind !== "str") throw new Error(`str.${e.fn} needs strings, got a ${describe(a)}: ${exprToString(e.arg)}`);
+  const col: StrColumn = { offsets: a.offsets, bytes: a.bytes, n };
+  if (kind === "bool") return { kind: "bool", values: strPredicate(col, e.fn as "startsWith", e.opts), valid: a.valid };
+  if (kind === "num") return { kind: "num", values: strLength(col), valid: a.valid, int: true, type: new Int64() };
+  const t = strTransform(col, e.fn as "lower", e.opts);
+  return { kind: "str", offsets: t.offsets, bytes: t.bytes, valid: a.valid };
+}
+
+/** Operations whose result is a whole column of a type of its own (parts of dates, casts, fills). */
+function evalData(e: Extract<Expr, { op: "dt" | "fillna" | "cast" }>, cols: (name: string) => Data, n: number): Data {
+  const arg = evaluateExpr(e.arg, cols, n);
+  switch (e.op) {
+    case "fillna":
+      return fillColumn(arg, e.value, exprToString(e.arg));
+    case "cast":
+      return castColumn(arg, e.to, exprToString(e.arg));
+    case "dt":
+      if (!isDatetimeType(arg.type)) throw new Error(`dt.${e.part} needs a Timestamp or Date column; ${exprToString(e.arg)} is ${String(arg.type)}`);
+      return e.part === "date" ? datetimeDate(arg) : e.part === "floor" ? datetimeFloor(arg, e.unit ?? "D") : datetimePart(arg, e.part);
+  }
 }
 
 function toNumber(x: Scalar): number {
@@ -199,6 +320,17 @@ function comparison(fn: ComparisonOp, a: Val, b: Val, n: number): Val {
   if ((a.kind === "scalar" && a.value === null) || (b.kind === "scalar" && b.value === null)) {
     return { kind: "bool", values: new Uint8Array(n), valid: new Uint8Array(n) };
   }
+  // A dictionary against a scalar compares each entry once.
+  if (a.kind === "dict" && b.kind === "scalar") {
+    const entries = comparison(fn, { kind: "str", offsets: a.dict.offsets, bytes: a.dict.bytes, valid: null }, b, a.dict.n) as Extract<Val, { kind: "bool" }>;
+    return { kind: "bool", values: throughIndices(entries.values, a, n, (k) => new Uint8Array(k)), valid: a.valid };
+  }
+  if (b.kind === "dict" && a.kind === "scalar") {
+    const entries = comparison(fn, a, { kind: "str", offsets: b.dict.offsets, bytes: b.dict.bytes, valid: null }, b.dict.n) as Extract<Val, { kind: "bool" }>;
+    return { kind: "bool", values: throughIndices(entries.values, b, n, (k) => new Uint8Array(k)), valid: b.valid };
+  }
+  if (a.kind === "dict") return comparison(fn, dictToStr(a, n), b, n);
+  if (b.kind === "dict") return comparison(fn, a, dictToStr(b, n), n);
   const out = new Uint8Array(n);
   // Strings compare by UTF-8 bytes, which is code-point order (as DuckDB and Arrow do).
   if (a.kind === "str" || b.kind === "str") {
@@ -311,6 +443,12 @@ function evalVal(e: Expr, cols: (name: string) => Data, n: number): Val {
       else out.fill(want ^ 1);
       return { kind: "bool", values: out, valid: null };
     }
+    case "str":
+      return stringOp(e, evalVal(e.arg, cols, n), n);
+    case "dt":
+    case "fillna":
+    case "cast":
+      return columnVal(evalData(e, cols, n));
   }
 }
 
@@ -327,6 +465,7 @@ export function columnLookup(table: Table, columns: Map<string, Data>): (name: s
 export function evaluateExpr(e: Expr, cols: (name: string) => Data, n: number): Data {
   // A bare column keeps its type and buffers untouched.
   if (e.op === "col") return cols(e.name);
+  if (e.op === "dt" || e.op === "fillna" || e.op === "cast") return evalData(e, cols, n);
   const v = evalVal(e, cols, n);
   switch (v.kind) {
     case "num":
@@ -334,20 +473,41 @@ export function evaluateExpr(e: Expr, cols: (name: string) => Data, n: number): 
     case "bool":
       return boolData(v.values, v.valid);
     case "str":
-      throw new Error("Internal: string expressions are returned as columns");
+      return strData(v.offsets, v.bytes, v.valid, n);
+    case "dict":
+      return dictionaryData(v.type, v.indices, strData(v.dict.offsets, v.dict.bytes, null, v.dict.n), v.valid);
     case "scalar": {
       const x = v.value;
       if (typeof x === "boolean" || x === null) {
         const valid = x === null ? new Uint8Array(n) : null;
         return boolData(new Uint8Array(n).fill(x ? 1 : 0), valid);
       }
-      if (typeof x === "string") throw new Error("A string literal cannot be used as a column yet");
+      if (typeof x === "string") {
+        // A string broadcast to every row.
+        const one = utf8.encode(x);
+        const offsets = sharedArray(Int32Array, n + 1);
+        const bytes = sharedArray(Uint8Array, n * one.length);
+        for (let i = 0; i < n; i++) {
+          bytes.set(one, i * one.length);
+          offsets[i + 1] = (i + 1) * one.length;
+        }
+        return utf8Data(offsets, bytes, null);
+      }
       const num = toNumber(x);
       const int = Number.isInteger(num);
       const arr = new Float64Array(n).fill(num);
       return int ? numericDataAs(new Int64(), arr, null) : float64Data(arr, null);
     }
   }
+}
+
+/** A Utf8 column from offsets that may not start at 0 (or be 64-bit), copying only then. */
+function strData(offsets: Int32Array | Float64Array, bytes: Uint8Array, valid: Uint8Array | null, n: number): Data {
+  const start = n >= 0 && offsets.length > 0 ? offsets[0]! : 0;
+  if (offsets instanceof Int32Array && start === 0) return utf8Data(offsets.subarray(0, n + 1), bytes.subarray(0, offsets[n]!), valid);
+  const off = sharedArray(Int32Array, n + 1);
+  for (let i = 0; i <= n; i++) off[i] = offsets[i]! - start;
+  return utf8Data(off, bytes.slice(start, start + off[n]!), valid);
 }
 
 function toFloat64(v: NumArray): Float64Array {

@@ -16,8 +16,11 @@ import { type Data, Int64, Type, type Table } from "apache-arrow";
 import { gatherOrNull } from "./dataframe-ops.js";
 import {
   concatTables,
+  dictionaryIndices,
+  dictionaryValues,
   float64Data,
   gatherData,
+  isDictionaryType,
   isNumericLike,
   isStringType,
   numericDataAs,
@@ -245,10 +248,41 @@ function densifyStrings(data: Data): Codes {
   return { codes, ngroups, firstRow: first.slice(0, ngroups) };
 }
 
+/**
+ * Codes of a dictionary column without looking up a value per row: the dictionary's entries
+ * are coded once (equal entries share a code), then each row takes its entry's code,
+ * renumbered in order of first appearance so that entries no row uses make no group.
+ */
+function dictionaryCodes(data: Data): Codes {
+  const dict = columnCodes(dictionaryValues(data));
+  const idx = dictionaryIndices(data);
+  const valid = validityBytes(data);
+  const n = data.length;
+  const remap = new Int32Array(dict.ngroups).fill(-1);
+  const codes = new Int32Array(n);
+  const first = new Int32Array(dict.ngroups);
+  let ngroups = 0;
+  for (let i = 0; i < n; i++) {
+    const dc = valid && !valid[i] ? -1 : dict.codes[idx[i]!]!;
+    if (dc < 0) {
+      codes[i] = -1;
+      continue;
+    }
+    let c = remap[dc]!;
+    if (c < 0) {
+      c = remap[dc] = ngroups++;
+      first[c] = i;
+    }
+    codes[i] = c;
+  }
+  return { codes, ngroups, firstRow: first.slice(0, ngroups) };
+}
+
 function columnCodes(data: Data): Codes {
   const n = data.length;
   const t = data.type;
   if (isStringType(t)) return densifyStrings(data);
+  if (isDictionaryType(t)) return dictionaryCodes(data);
   const valid = validityBytes(data);
   const v = data.values as unknown;
   if (v instanceof BigInt64Array || v instanceof BigUint64Array) {
@@ -519,18 +553,28 @@ export function groupbyAggregate(keys: string[], aggs: AggSpec[], ...parts: Tabl
 // ---------------------------------------------------------------------------------------------
 // Whole-column reductions (Series.sum() and friends)
 
-/** Running totals of one column: enough for sum, mean, count, min and max. */
+/**
+ * Running totals of one column: enough for sum, mean, count, min, max and, through `m2` (the
+ * sum of squared deviations from the mean, merged with Chan's formula), var and std.
+ */
 export interface ReductionPartial {
   sum: number;
   count: number;
   min: number;
   max: number;
+  m2: number;
 }
 
 export function reducePartial(data: Data): ReductionPartial {
   const t = data.type;
-  if (!isNumericLike(t) && t.typeId !== Type.Bool) throw new Error(`Cannot reduce a column of type ${String(t)}`);
-  const x = t.typeId === Type.Bool ? boolAsNumbers(data) : numericValues(data);
+  if (!isNumericLike(t) && t.typeId !== Type.Bool) {
+    // Other types (strings…) only count their non-null values; `Series` allows only `count` on them.
+    return { sum: NaN, count: data.length - data.nullCount, min: NaN, max: NaN, m2: NaN };
+  }
+  const raw = t.typeId === Type.Bool ? boolAsNumbers(data) : numericValues(data);
+  // One element type in the loops below: a site that sees Int32Array, Float64Array and
+  // Uint8Array in turn becomes megamorphic and several times slower than this copy.
+  const x = raw instanceof Float64Array ? raw : Float64Array.from(raw);
   const valid = validityBytes(data);
   let sum = 0;
   let count = 0;
@@ -545,12 +589,27 @@ export function reducePartial(data: Data): ReductionPartial {
     if (v < min) min = v;
     if (v > max) max = v;
   }
-  return { sum, count, min, max };
+  // A second pass around the partition's mean keeps m2 exact where a sum of squares would not be.
+  let m2 = 0;
+  if (count > 1) {
+    const mean = sum / count;
+    for (let i = 0; i < x.length; i++) {
+      if (valid && !valid[i]) continue;
+      const v = x[i]!;
+      if (v !== v) continue;
+      m2 += (v - mean) * (v - mean);
+    }
+  }
+  return { sum, count, min, max, m2 };
 }
 
 export function reduceCombine(...parts: ReductionPartial[]): ReductionPartial {
-  const out: ReductionPartial = { sum: 0, count: 0, min: Infinity, max: -Infinity };
+  const out: ReductionPartial = { sum: 0, count: 0, min: Infinity, max: -Infinity, m2: 0 };
   for (const p of parts) {
+    if (p.count > 0 && out.count > 0) {
+      const delta = p.sum / p.count - out.sum / out.count;
+      out.m2 += p.m2 + (delta * delta * out.count * p.count) / (out.count + p.count);
+    } else out.m2 += p.m2;
     out.sum += p.sum;
     out.count += p.count;
     if (p.min < out.min) out.min = p.min;
@@ -576,3 +635,10 @@ export function reduceFinalize(how: "sum" | "mean" | "count" | "min" | "max", ..
   }
 }
 
+/** Variance or standard deviation with `ddof` delta degrees of freedom (pandas' default 1); NaN without enough values. */
+export function reduceFinalizeSpread(how: "var" | "std", ddof: number, ...parts: ReductionPartial[]): number {
+  const r = reduceCombine(...parts);
+  if (r.count - ddof <= 0) return NaN;
+  const variance = Math.max(0, r.m2 / (r.count - ddof));
+  return how === "std" ? Math.sqrt(variance) : variance;
+}

@@ -3,7 +3,7 @@
  * `tail`, sorting, `nlargest`, distinct rows, and gathers that may produce nulls (joins).
  * All work on whole typed arrays; results live in shared memory.
  */
-import { Bool, type Data, Data as ArrowData, type DataType, Float32, Float64, Int32, Int64, type Table, Type, Utf8 } from "apache-arrow";
+import { Bool, type Data, Data as ArrowData, type DataType, Dictionary, Float32, Float64, Int32, Int64, type Table, Type, Utf8 } from "apache-arrow";
 import {
   boolBytes,
   boolData,
@@ -16,6 +16,12 @@ import {
   isStringType,
   numericDataAs,
   numericValues,
+  plainColumn,
+  concatData,
+  dictionaryData,
+  dictionaryIndices,
+  dictionaryValues,
+  isDictStringType,
   sharedArray,
   stringParts,
   tableColumns,
@@ -63,9 +69,14 @@ export function gatherOrNull(data: Data, indices: Int32Array): Data {
 }
 
 /** A column with its nulls replaced by `value` (which must suit the column's type). */
-export function fillColumn(data: Data, value: Scalar, name: string): Data {
-  const valid = validityBytes(data);
-  if (!valid || value === null) return data;
+export function fillColumn(column: Data, value: Scalar, name: string): Data {
+  if (value === null) return column;
+  // The result's type must not depend on whether this partition has nulls (its meta has none).
+  const toFloat = column.type.typeId === Type.Int && typeof value === "number" && !Number.isInteger(value);
+  const valid = validityBytes(column);
+  if (!valid && !toFloat) return column;
+  if (isDictStringType(column.type)) return fillDictionary(column, value, name);
+  const data = column;
   const n = data.length;
   const t = data.type;
   if (isNumericLike(t)) {
@@ -73,10 +84,11 @@ export function fillColumn(data: Data, value: Scalar, name: string): Data {
     const x = numericValues(data);
     const out = new Float64Array(n);
     const v = Number(value);
-    for (let i = 0; i < n; i++) out[i] = valid[i] ? x[i]! : v;
+    for (let i = 0; i < n; i++) out[i] = !valid || valid[i] ? x[i]! : v;
     // An integer column filled with a fraction becomes float, as in pandas.
     return t.typeId === Type.Int && !Number.isInteger(v) ? float64Data(out, null) : numericDataAs(t, out, null);
   }
+  if (!valid) return column;
   if (isBoolType(t)) {
     if (typeof value !== "boolean") throw new Error(`fillna: column "${name}" is Bool; cannot fill it with ${JSON.stringify(value)}`);
     const b = boolBytes(data);
@@ -107,6 +119,41 @@ export function fillColumn(data: Data, value: Scalar, name: string): Data {
   throw new Error(`fillna: columns of type ${String(t)} are not supported`);
 }
 
+/**
+ * Nulls of a dictionary column of strings filled with `value`: the value becomes a dictionary
+ * entry (appended when absent) and null rows point at it, so the column stays encoded.
+ */
+function fillDictionary(column: Data, value: Scalar, name: string): Data {
+  if (typeof value !== "string") throw new Error(`fillna: column "${name}" is ${String(column.type)}; cannot fill it with ${JSON.stringify(value)}`);
+  const type = column.type as Dictionary;
+  const dict = dictionaryValues(column);
+  const { offsets, bytes } = stringParts(dict);
+  const fill = new TextEncoder().encode(value);
+  let entry = -1;
+  for (let e = 0; e < dict.length && entry < 0; e++) {
+    if (offsets[e + 1]! - offsets[e]! !== fill.length) continue;
+    let same = true;
+    for (let k = 0; k < fill.length && same; k++) same = bytes[offsets[e]! + k] === fill[k];
+    if (same) entry = e;
+  }
+  let dictionary = dict;
+  if (entry < 0) {
+    entry = dict.length;
+    dictionary = concatData([plainColumn(dict), utf8Data(Int32Array.of(0, fill.length), fill, null)], new Utf8());
+  }
+  const width = type.indices.bitWidth;
+  if (width < 32 && entry > 2 ** (type.indices.isSigned ? width - 1 : width) - 1) {
+    throw new Error(`fillna: column "${name}": a new entry does not fit the ${String(type.indices)} indices of its dictionary`);
+  }
+  const valid = validityBytes(column)!;
+  const idx = dictionaryIndices(column);
+  const Indices = (type.indices as unknown as { ArrayType: new (b: ArrayBufferLike, o: number, n: number) => ArrayBufferView & Record<number, number> }).ArrayType;
+  const n = column.length;
+  const out = new Indices(new SharedArrayBuffer(Math.max(8, Math.ceil((n * (width >> 3)) / 8) * 8)), 0, n);
+  for (let i = 0; i < n; i++) out[i] = valid[i] ? idx[i]! : entry;
+  return dictionaryData(type, out, dictionary, null);
+}
+
 /** `fillna`: one value for every column it suits (`value`), or values by column name. */
 export function fillNulls(table: Table, value: Scalar | Record<string, Scalar>): Table {
   const cols = tableColumns(table);
@@ -118,7 +165,7 @@ export function fillNulls(table: Table, value: Scalar | Record<string, Scalar>):
     } else {
       // A single value fills the columns whose type it suits (pandas does the same for frames).
       const suits =
-        (typeof value === "number" || typeof value === "bigint") ? isNumericLike(d.type) : typeof value === "string" ? isStringType(d.type) : typeof value === "boolean" ? isBoolType(d.type) : false;
+        (typeof value === "number" || typeof value === "bigint") ? isNumericLike(d.type) : typeof value === "string" ? isStringType(d.type) || isDictStringType(d.type) : typeof value === "boolean" ? isBoolType(d.type) : false;
       out.push([name, suits ? fillColumn(d, value, name) : d]);
     }
   }
@@ -159,11 +206,11 @@ export function tailRows(table: Table, n: number): Table {
 // ---------------------------------------------------------------------------------------------
 // Types
 
-/** Type names `astype` accepts. */
-export type CastType = "int64" | "int32" | "float64" | "float32" | "string" | "bool";
-export const CAST_TYPES: readonly CastType[] = ["int64", "int32", "float64", "float32", "string", "bool"];
+/** Type names `astype` accepts (`category`: dictionary-encoded strings, as pandas' categorical). */
+export type CastType = "int64" | "int32" | "float64" | "float32" | "string" | "bool" | "category";
+export const CAST_TYPES: readonly CastType[] = ["int64", "int32", "float64", "float32", "string", "bool", "category"];
 
-function arrowType(t: CastType): DataType {
+function arrowType(t: Exclude<CastType, "category">): DataType {
   switch (t) {
     case "int64":
       return new Int64();
@@ -180,8 +227,24 @@ function arrowType(t: CastType): DataType {
   }
 }
 
+/**
+ * A string column dictionary-encoded: each distinct value once in the dictionary (in order of
+ * first appearance), rows as Int32 indices. Hashes the bytes; no value is decoded.
+ */
+export function dictionaryEncode(column: Data, name: string): Data {
+  if (isDictStringType(column.type)) return column;
+  if (!isStringType(column.type)) throw new Error(`astype: cannot cast column "${name}" of type ${String(column.type)} to category (only strings)`);
+  const { codes, firstRow } = groupCodes([column], column.length);
+  const valid = validityBytes(column);
+  const indices = sharedArray(Int32Array, column.length);
+  for (let i = 0; i < codes.length; i++) indices[i] = codes[i]! < 0 ? 0 : codes[i]!;
+  return dictionaryData(new Dictionary(new Utf8(), new Int32()), indices, gatherData(column, firstRow), valid);
+}
+
 /** One column as another type. Strings parse as numbers (an unparsable one fails, naming it). */
-export function castColumn(d: Data, to: CastType, name: string): Data {
+export function castColumn(column: Data, to: CastType, name: string): Data {
+  if (to === "category") return dictionaryEncode(column, name);
+  const d = plainColumn(column);
   const n = d.length;
   const t = d.type;
   const target = arrowType(to);
@@ -257,7 +320,8 @@ type Compare = (a: number, b: number) => number;
  * Comparator of rows by one column: nulls (and NaN) last whatever the direction, as pandas'
  * `na_position="last"` and DuckDB's default `NULLS LAST`.
  */
-function columnCompare(d: Data, ascending: boolean): Compare {
+function columnCompare(column: Data, ascending: boolean): Compare {
+  const d = plainColumn(column);
   const valid = validityBytes(d);
   const sign = ascending ? 1 : -1;
   if (isStringType(d.type)) {

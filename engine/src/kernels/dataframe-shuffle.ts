@@ -15,9 +15,11 @@ import {
   emptyTable,
   float64Data,
   gatherData,
+  isDictionaryType,
   isNumericLike,
   isStringType,
   numericValues,
+  plainColumn,
   stringParts,
   tableColumns,
   tableFromData,
@@ -38,8 +40,10 @@ export function hashRows(table: Table, keys: string[]): Uint32Array {
   const n = table.numRows;
   const h = new Uint32Array(n);
   for (const k of keys) {
-    const d = cols.get(k);
-    if (!d) throw new Error(`No column "${k}"; columns are: ${[...cols.keys()].join(", ")}`);
+    const col = cols.get(k);
+    if (!col) throw new Error(`No column "${k}"; columns are: ${[...cols.keys()].join(", ")}`);
+    // Dictionary columns hash their values, so they meet equal plain strings (joins).
+    const d = plainColumn(col);
     const valid = validityBytes(d);
     if (isStringType(d.type)) {
       const { offsets, bytes } = stringParts(d);
@@ -97,7 +101,7 @@ export function shuffleCollect(j: number, ...pieces: Table[][]): Table {
 
 /** Up to `k` evenly spaced values of a column, sorted, with the partition's row count. */
 export function sortSample(table: Table, column: string, k: number): { values: (number | string)[]; rows: number } {
-  const d = tableColumns(table).get(column)!;
+  const d = plainColumn(tableColumns(table).get(column)!);
   const valid = validityBytes(d);
   const n = d.length;
   let values: (number | string)[] = [];
@@ -146,7 +150,7 @@ export function sortDivisions(parts: number, ...samples: { values: (number | str
  */
 export function rangeSplit(table: Table, column: string, ascending: boolean, divisions: (number | string)[]): Table[] {
   const parts = divisions.length + 1;
-  const d = tableColumns(table).get(column)!;
+  const d = plainColumn(tableColumns(table).get(column)!);
   const n = d.length;
   const valid = validityBytes(d);
   const bucket = new Int32Array(n);
@@ -209,6 +213,7 @@ export interface JoinSpec {
 /** Key columns of both sides in one type, so equal values compare equal. */
 function unifiedKeys(l: Data, r: Data, name: string): [Data, Data] {
   if (String(l.type) === String(r.type)) return [l, r];
+  if (isDictionaryType(l.type) || isDictionaryType(r.type)) return unifiedKeys(plainColumn(l), plainColumn(r), name);
   if (isNumericLike(l.type) && isNumericLike(r.type)) {
     const f = (d: Data): Data => float64Data(Float64Array.from(numericValues(d)), validityBytes(d));
     return [f(l), f(r)];

@@ -10,6 +10,8 @@ import type { Data, Table } from "apache-arrow";
 import { tableFromWire, type TableWire } from "../collections/dataframe/arrow-codec.js";
 import { readParquetPart, type ParquetPartSpec } from "../io/parquet-decode.js";
 import { readCsvPart, type CsvPartSpec } from "../io/csv-parse.js";
+import { writeCsvPart } from "../io/csv-write.js";
+import { writeParquetPart } from "../io/parquet-write.js";
 import { concatTables, gatherData, tableColumns, tableFromData } from "./dataframe-arrow.js";
 import { columnLookup, evaluateExpr, evaluateMask, type Expr } from "./dataframe-expr.js";
 import {
@@ -19,6 +21,7 @@ import {
   groupbyPartial,
   reduceCombine,
   reduceFinalize,
+  reduceFinalizeSpread,
   reducePartial,
   type ReductionPartial,
 } from "./dataframe-groupby.js";
@@ -107,6 +110,11 @@ registerKernel("dataframe.reducePartial", (table: Table, expr: Expr): ReductionP
 );
 registerKernel("dataframe.reduceCombine", reduceCombine);
 registerKernel("dataframe.reduceFinalize", reduceFinalize);
+registerKernel("dataframe.reduceFinalizeSpread", reduceFinalizeSpread);
+/** Named scalars as one object (`DataFrame.nunique`). */
+registerKernel("dataframe.zipObject", (names: string[], ...values: unknown[]) => Object.fromEntries(names.map((n, i) => [n, values[i]])));
+registerKernel("dataframe.writeParquet", writeParquetPart);
+registerKernel("dataframe.writeCsv", writeCsvPart);
 registerKernel("dataframe.groupbyPartial", (table: Table, keys: string[], aggs: AggSpec[]) => groupbyPartial(table, keys, aggs));
 registerKernel("dataframe.groupbyCombine", groupbyCombine);
 registerKernel("dataframe.groupbyAggregate", groupbyAggregate);

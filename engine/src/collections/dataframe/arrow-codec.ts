@@ -22,6 +22,7 @@ import {
   Vector,
 } from "apache-arrow";
 import { registerCodec, toShared } from "../../scheduler/share.js";
+import { numberDictionaries } from "../../kernels/dataframe-arrow.js";
 
 /** One column chunk: its buffers by Arrow's BufferType (offsets, data, validity, type ids). */
 export interface DataWire {
@@ -80,7 +81,9 @@ function decodeData(type: DataType, wire: DataWire): Data {
 }
 
 /** The wire form of a table (buffers moved to shared memory where they were not). */
-export function tableToWire(table: Table): TableWire {
+export function tableToWire(input: Table): TableWire {
+  // The schema travels as IPC, whose reader would give two columns sharing a dictionary id one type.
+  const table = numberDictionaries(input);
   return {
     schema: schemaBytes(table.schema),
     numRows: table.numRows,

@@ -33,6 +33,8 @@ import { CAST_TYPES, type CastType } from "../../kernels/dataframe-ops.js";
 import { describableColumns, describeFinal } from "../../kernels/dataframe-stats.js";
 import { shipFunction, type AnyFunction } from "../../scheduler/ship.js";
 import { rememberFunction } from "../../scheduler/local-functions.js";
+import { toCsv, type ToCsvOptions, toParquet, type ToParquetOptions } from "../../io/write-files.js";
+import { Delayed } from "../delayed.js";
 
 export class DataFrame implements TesseraCollection<Table> {
   /**
@@ -246,7 +248,6 @@ export class DataFrame implements TesseraCollection<Table> {
     const lens = this.mapPartitionsWith("len-chunk", "dataframe.len", []);
     const key = `len-${tokenize(this.name)}`;
     const layer = new MaterializedLayer(key, new Map([[key, call(builtin("sum"), ...lens.partitionKeys().map(ref))]]));
-    const { Delayed } = await import("../delayed.js");
     return new Delayed<number>(key, HighLevelGraph.fromLayer(layer, [lens.graph])).compute(opts);
   }
 
@@ -270,7 +271,8 @@ export class DataFrame implements TesseraCollection<Table> {
 
   /**
    * Columns cast to other types: `astype({ id: "string", n: "int64" })`. Types: `int64`,
-   * `int32`, `float64`, `float32`, `string`, `bool`. Floats become integers by truncation;
+   * `int32`, `float64`, `float32`, `string`, `bool`, `category` (dictionary-encoded strings,
+   * as pandas' categorical). Floats become integers by truncation;
    * strings are parsed, and one that is not a number fails naming the column.
    */
   astype(mapping: Record<string, CastType>): DataFrame {
@@ -372,6 +374,50 @@ export class DataFrame implements TesseraCollection<Table> {
       ...(opts.splitEvery !== undefined ? { splitEvery: opts.splitEvery } : {}),
     });
     return new DataFrame(name, graph, describeFinal(columns), 1);
+  }
+
+  /**
+   * How often each distinct row of `subset` (default every column) occurs (pandas
+   * `DataFrame.value_counts`): the key columns and `count`, most frequent first, as one
+   * partition. Rows with a null in `subset` are not counted.
+   */
+  valueCounts(opts: { subset?: string[]; ascending?: boolean; splitEvery?: number } = {}): DataFrame {
+    const keys = opts.subset ?? this.columns;
+    if (opts.subset) this.checkColumns(opts.subset, "valueCounts");
+    if (keys.includes("count")) throw new Error(`valueCounts: a key column is named "count", the name of the result's count column; rename it first`);
+    const counts = this.groupby(keys).size(opts.splitEvery !== undefined ? { splitEvery: opts.splitEvery } : {});
+    return counts.rename({ size: "count" }).sortValues("count", { ascending: opts.ascending ?? false });
+  }
+
+  /** Number of distinct non-null values of every column (pandas `DataFrame.nunique`), as `{ column: n }`. */
+  nunique(opts: { splitEvery?: number } = {}): Delayed<Record<string, number>> {
+    const parts = this.columns.map((c) => this.col(c).nunique(opts));
+    const key = `nunique-${tokenize(this.name, opts.splitEvery ?? 0)}`;
+    const layer = new MaterializedLayer(key, new Map([[key, call(builtin("dataframe.zipObject"), lit(this.columns), ...parts.map((p) => ref(p.key)))]]));
+    const graph = HighLevelGraph.fromLayer(layer, parts.map((p) => p.__tesseraGraph()));
+    return new Delayed<Record<string, number>>(key, graph);
+  }
+
+  // ── writing ─────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Write one Parquet file per partition into `dir` (`part-00000.parquet`, …; Dask's
+   * `to_parquet`): each worker writes the partitions it computes, in parallel. Resolves with
+   * the files' paths when all are written. `compression`: `"snappy"` (default), `"zstd"`,
+   * `"gzip"`, `"brotli"`, `"lz4"` or `"none"`. A directory that already holds files is refused
+   * unless `overwrite: true`, which clears it first.
+   */
+  toParquet(dir: string, opts: ToParquetOptions = {}): Promise<string[]> {
+    return toParquet(this, dir, opts);
+  }
+
+  /**
+   * Write one CSV file per partition into `dir` (`part-00000.csv`, …), in parallel as
+   * `toParquet`: a header line unless `header: false`, fields separated by `delimiter`
+   * (default `,`), quoted as RFC 4180 says, nulls as empty fields. Resolves with the paths.
+   */
+  toCsv(dir: string, opts: ToCsvOptions = {}): Promise<string[]> {
+    return toCsv(this, dir, opts);
   }
 
   // ── user functions ──────────────────────────────────────────────────────────────────

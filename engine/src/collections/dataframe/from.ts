@@ -30,8 +30,8 @@ export interface FromOptions {
 
 /**
  * A DataFrame of `table`'s rows in `npartitions` contiguous partitions.
- * Columns are stored as single chunks in shared memory; large strings become Utf8 and
- * dictionary-encoded columns are not supported yet.
+ * Columns are stored as single chunks in shared memory; large strings become Utf8;
+ * dictionary-encoded columns stay encoded.
  */
 export function fromArrow(table: Table, opts: FromOptions = {}): DataFrame {
   const rows = table.numRows;

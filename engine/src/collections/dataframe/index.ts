@@ -11,3 +11,8 @@ export { readParquet, type ReadParquetOptions, type Filters, type FilterOp, type
 export { readCsv, type ReadCsvOptions, type CsvType } from "../../io/csv.js";
 export type { AggName } from "../../kernels/dataframe-groupby.js";
 export type { Scalar } from "../../kernels/dataframe-expr.js";
+export { StringMethods, DatetimeMethods } from "./accessors.js";
+export type { ToParquetOptions, ToCsvOptions, WriteFilesOptions } from "../../io/write-files.js";
+export type { ParquetCompression } from "../../io/parquet-write.js";
+export type { CastType } from "../../kernels/dataframe-ops.js";
+export type { FloorUnit } from "../../kernels/dataframe-datetime.js";

@@ -1,6 +1,6 @@
 /** Joining computed partitions into the one table `compute()` returns. */
 import { type RecordBatch, Table } from "apache-arrow";
-import { concatTables } from "../../kernels/dataframe-arrow.js";
+import { concatTables, numberDictionaries } from "../../kernels/dataframe-arrow.js";
 
 /**
  * The partitions as one table, without copying: each partition's record batches become
@@ -18,6 +18,8 @@ export function concatPartitions(parts: readonly Table[], meta: Table): Table {
       t.schema.fields.every((f, i) => f.name === schema.fields[i]!.name && String(f.type) === String(schema.fields[i]!.type)),
   );
   if (!same) return concatTables(nonEmpty);
-  const batches: RecordBatch[] = nonEmpty.flatMap((t) => t.batches);
-  return new Table(schema, batches);
+  // Dictionary columns of different partitions carry different dictionary ids.
+  const numbered = nonEmpty.map(numberDictionaries);
+  const batches: RecordBatch[] = numbered.flatMap((t) => t.batches);
+  return new Table(numbered[0]!.schema, batches);
 }

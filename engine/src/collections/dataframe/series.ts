@@ -12,7 +12,10 @@ import { Delayed } from "../delayed.js";
 import { HighLevelGraph } from "../../graph/hlg.js";
 import type { Key } from "../../graph/task.js";
 import { tokenize } from "../../graph/tokenize.js";
-import { dtypeName, tableFromData } from "../../kernels/dataframe-arrow.js";
+import { dtypeName, isBoolType, isDictStringType, isNumericLike, isStringType, tableFromData } from "../../kernels/dataframe-arrow.js";
+import { isDatetimeType } from "../../kernels/dataframe-datetime.js";
+import { CAST_TYPES, type CastType } from "../../kernels/dataframe-ops.js";
+import { DatetimeMethods, StringMethods } from "./accessors.js";
 import { type BinaryOp, evaluateExpr, type Expr, exprToString, type Scalar } from "../../kernels/dataframe-expr.js";
 import type { PersistedKeys, TesseraCollection } from "../collection.js";
 import { compute, type ComputeOptions } from "../compute.js";
@@ -20,7 +23,7 @@ import type { DataFrame } from "./frame.js";
 import { concatPartitions } from "./partitions.js";
 import { reducePartitions, treeReductionLayer } from "./reduction.js";
 
-export type SeriesReduction = "sum" | "mean" | "min" | "max" | "count";
+export type SeriesReduction = "sum" | "mean" | "min" | "max" | "count" | "std" | "var";
 
 export class Series implements TesseraCollection<Vector> {
   constructor(
@@ -55,6 +58,31 @@ export class Series implements TesseraCollection<Vector> {
 
   toString(): string {
     return `Series<${this.name}: ${this.dtype}>(${exprToString(this.expr)}) of ${this.frame.name}`;
+  }
+
+  /** A Series of the same DataFrame computing `expr`, type-checked now (on the empty meta). */
+  derive(expr: Expr, name: string = this.name): Series {
+    const out = new Series(this.frame, expr, name);
+    void out.type;
+    return out;
+  }
+
+  // ── accessors ───────────────────────────────────────────────────────────────────────
+
+  /** String methods (pandas `.str`): `s.str.startsWith("S")`, `s.str.lower()`, … */
+  get str(): StringMethods {
+    const t = this.type;
+    if (!isStringType(t) && !isDictStringType(t)) {
+      throw new Error(`Series "${this.name}" is ${dtypeName(t)}: .str needs a string column (Utf8 or dictionary-encoded strings)`);
+    }
+    return new StringMethods(this);
+  }
+
+  /** Datetime parts (pandas `.dt`): `s.dt.month`, `s.dt.dayofweek`, … (UTC semantics; see `DatetimeMethods`). */
+  get dt(): DatetimeMethods {
+    const t = this.type;
+    if (!isDatetimeType(t)) throw new Error(`Series "${this.name}" is ${dtypeName(t)}: .dt needs a Timestamp or Date column`);
+    return new DatetimeMethods(this);
   }
 
   // ── element-wise operators ──────────────────────────────────────────────────────────
@@ -133,21 +161,66 @@ export class Series implements TesseraCollection<Vector> {
     return new Series(this.frame, this.expr, name);
   }
 
+  /**
+   * The values as another type (pandas `astype`): `int64`, `int32`, `float64`, `float32`,
+   * `string`, `bool`, `category` (dictionary-encoded strings). Strings are parsed; one that
+   * is not a number fails naming the column.
+   */
+  astype(to: CastType): Series {
+    if (!CAST_TYPES.includes(to)) throw new Error(`astype: unknown type "${String(to)}" for Series "${this.name}" (use one of ${CAST_TYPES.join(", ")})`);
+    return this.derive({ op: "cast", arg: this.expr, to });
+  }
+
+  /** Nulls replaced by `value` (pandas `fillna`); the value must suit the type. */
+  fillna(value: Scalar): Series {
+    // A value of the wrong kind fails now, not in a worker (the empty meta has no nulls to fill).
+    const t = this.type;
+    const fits =
+      value === null ||
+      (isNumericLike(t) ? typeof value === "number" || typeof value === "bigint" : isBoolType(t) ? typeof value === "boolean" : isStringType(t) || isDictStringType(t) ? typeof value === "string" : false);
+    if (!fits) throw new Error(`fillna: Series "${this.name}" is ${dtypeName(t)}; cannot fill it with ${typeof value === "string" ? JSON.stringify(value) : String(value)}`);
+    return this.derive({ op: "fillna", arg: this.expr, value });
+  }
+
+  // ── operations that change the rows (a Series of a new DataFrame) ───────────────────
+
+  /** The non-null values (and not NaN, as pandas), in order. */
+  dropna(): Series {
+    return this.toFrame().dropna().col(this.name);
+  }
+
+  /** The `n` largest values, largest first, as one partition. */
+  nlargest(n = 5, opts: { splitEvery?: number } = {}): Series {
+    return this.toFrame().nlargest(n, this.name, opts).col(this.name);
+  }
+
+  /** The `n` smallest values, smallest first, as one partition. */
+  nsmallest(n = 5, opts: { splitEvery?: number } = {}): Series {
+    return this.toFrame().nsmallest(n, this.name, opts).col(this.name);
+  }
+
+  /** Distinct values (first occurrences, in order; one partition unless `splitOut`). */
+  dropDuplicates(opts: { keep?: "first" | "last"; splitEvery?: number; splitOut?: number } = {}): Series {
+    return this.toFrame().dropDuplicates(opts).col(this.name);
+  }
+
   // ── reductions ──────────────────────────────────────────────────────────────────────
 
-  private reduction(how: SeriesReduction, opts: { splitEvery?: number }): Delayed<number> {
-    void this.type;
+  private reduction(how: SeriesReduction, opts: { splitEvery?: number; ddof?: number }): Delayed<number> {
+    const t = this.type;
+    if (how !== "count" && !isNumericLike(t) && !isBoolType(t)) throw new Error(`${how}: Series "${this.name}" is ${dtypeName(t)}, not numeric`);
     const partials = this.frame.mapPartitionsWith("reduce-chunk", "dataframe.reducePartial", [this.expr]);
     // Partials are plain objects, not tables: their meta is never used.
-    const key = `${how}-${tokenize(partials.name, how, opts.splitEvery ?? 0)}`;
+    const spread = how === "var" || how === "std";
+    const key = `${how}-${tokenize(partials.name, how, opts.splitEvery ?? 0, spread ? (opts.ddof ?? 1) : 0)}`;
     const layer = treeReductionLayer({
       name: key,
       outKey: key,
       inputs: partials.partitionKeys(),
       combine: "dataframe.reduceCombine",
       leading: [],
-      final: "dataframe.reduceFinalize",
-      finalLeading: [how],
+      final: spread ? "dataframe.reduceFinalizeSpread" : "dataframe.reduceFinalize",
+      finalLeading: spread ? [how, opts.ddof ?? 1] : [how],
       ...(opts.splitEvery !== undefined ? { splitEvery: opts.splitEvery } : {}),
     });
     return new Delayed<number>(key, HighLevelGraph.fromLayer(layer, [partials.graph]));
@@ -172,6 +245,14 @@ export class Series implements TesseraCollection<Vector> {
   /** Number of non-null values. */
   count(opts: { splitEvery?: number } = {}): Delayed<number> {
     return this.reduction("count", opts);
+  }
+  /** Sample variance (`ddof` 1 by default, as pandas); NaN with fewer than `ddof + 1` values. */
+  var(opts: { splitEvery?: number; ddof?: number } = {}): Delayed<number> {
+    return this.reduction("var", opts);
+  }
+  /** Sample standard deviation (`ddof` 1 by default, as pandas). */
+  std(opts: { splitEvery?: number; ddof?: number } = {}): Delayed<number> {
+    return this.reduction("std", opts);
   }
 
   /**

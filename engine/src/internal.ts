@@ -2,6 +2,7 @@
 export * from "./graph/task.js";
 export * from "./scheduler/errors.js";
 export * from "./scheduler/compile.js";
+export { originalFunction } from "./scheduler/local-functions.js";
 export * from "./scheduler/ship.js";
 export * from "./graph/tokenize.js";
 export * from "./graph/hlg.js";

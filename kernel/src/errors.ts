@@ -2,9 +2,13 @@
  * How a failed cell is reported: Jupyter's `error` content (ename, evalue, traceback).
  * Engine errors keep their names (TaskError, CancelledError, KilledWorker, …) and messages,
  * which name the key that failed; a task's own stack, taken in the worker thread, is part
- * of the traceback.
+ * of the traceback. Frames in cells point at the lines of the cells' TypeScript, which the
+ * traceback then shows (stack-frames.ts).
  */
 import { inspect } from "node:util";
+
+import type { CellSources } from "./cell-sources.js";
+import { excerpts, mapFrames, type SourceLocation } from "./stack-frames.js";
 
 export interface ErrorContent {
   ename: string;
@@ -19,7 +23,8 @@ const VM_INTERRUPTED = /^Script execution was interrupted by `SIGINT`/;
 
 /**
  * Stack frames of the machinery around the user's code: tslab, this kernel, Node's own
- * modules, and the engine's scheduler (a task's function itself shows as "eval at …").
+ * modules, and the engine's scheduler (a task's function itself shows as
+ * `tessera-function:…`, or "eval at …" where it could not be named).
  */
 const INTERNAL_FRAME = /node_modules[\\/]tslab[\\/]|[\\/]kernel[\\/]dist[\\/]|[\\/]engine[\\/]dist[\\/]|[( ]node:/;
 
@@ -27,8 +32,21 @@ function isInternalFrame(line: string): boolean {
   return /^\s+at /.test(line) && INTERNAL_FRAME.test(line) && !/\beval at /.test(line);
 }
 
-/** The Jupyter error content for anything a cell threw (it may not be an Error). */
-export function errorContent(thrown: unknown): ErrorContent {
+/**
+ * Node puts the line an error was thrown at (`cell[3]:7`, the code, a caret, a blank line)
+ * before the stack of an error thrown by a script run with `vm`; it shows the JavaScript,
+ * not the cell, so it goes (the traceback shows the cell's own line instead).
+ */
+function withoutNodeDecoration(lines: string[]): string[] {
+  const decorated = lines.length > 4 && /^\S+:\d+$/.test(lines[0]!) && /^\s*\^+\s*$/.test(lines[2]!) && lines[3] === "";
+  return decorated ? lines.slice(4) : lines;
+}
+
+/**
+ * The Jupyter error content for anything a cell threw (it may not be an Error); with the
+ * cells run so far, frames in them point at their TypeScript.
+ */
+export function errorContent(thrown: unknown, cells?: CellSources): ErrorContent {
   if (!(thrown instanceof Error)) {
     const evalue = typeof thrown === "string" ? thrown : inspect(thrown);
     return { ename: "Uncaught", evalue, traceback: [`Uncaught ${evalue}`] };
@@ -42,17 +60,22 @@ export function errorContent(thrown: unknown): ErrorContent {
   }
   const ename = thrown.name || thrown.constructor?.name || "Error";
   const stack = typeof thrown.stack === "string" && thrown.stack.length > 0 ? thrown.stack : `${ename}: ${thrown.message}`;
-  const lines = stack.split("\n").filter((line) => !isInternalFrame(line));
+  const own = withoutNodeDecoration(stack.split("\n")).filter((line) => !isInternalFrame(line));
+  const { lines, locations } = cells ? mapFrames(own, cells) : { lines: own, locations: [] };
+  lines.push(...excerpts(locations));
   const cause = (thrown as { cause?: unknown }).cause;
-  if (cause !== undefined) lines.push("", "Caused by:", ...errorContent(cause).traceback);
+  if (cause !== undefined) lines.push("", "Caused by:", ...errorContent(cause, cells).traceback);
   return { ename, evalue: thrown.message, traceback: lines };
 }
 
-/** Type errors found before the cell ran (tslab reports them as `line:col - message`). */
-export function compileErrorContent(diagnostics: string[]): ErrorContent {
+/**
+ * Type errors found before the cell ran (tslab reports them as `line:col - message`);
+ * `inCell` are those in the cell itself, whose lines the traceback shows.
+ */
+export function compileErrorContent(diagnostics: string[], inCell: SourceLocation[] = []): ErrorContent {
   return {
     ename: "TSError",
     evalue: diagnostics.map((d) => d.replace(/^\S*?\d+:\d+ - /, "")).join("; "),
-    traceback: ["TSError: the cell did not compile", ...diagnostics],
+    traceback: ["TSError: the cell did not compile", ...diagnostics, ...excerpts(inCell)],
   };
 }

@@ -2,8 +2,10 @@
  * The kernel's answers to Jupyter requests. Cells are type-checked and run by tslab's
  * executor; this class adds what a Jupyter client expects on top of it: real
  * `execute_result` messages with MIME bundles (display.ts), `error` messages with
- * ename/evalue/traceback (errors.ts), execution counts, stop-on-error, and interrupts that
- * cancel the running cell's computations (cell-context.ts).
+ * ename/evalue/traceback pointing at the cells' lines (errors.ts, cell-converter.ts),
+ * execution counts, stop-on-error, a failed cell keeping what it assigned
+ * (partial-declarations.ts), and interrupts that cancel the running cell's computations
+ * (cell-context.ts).
  *
  * tslab's executor reports through the console object it is given: `log(value)` for the
  * value of the cell's last expression, `error(...)` for a thrown error or a type error. The
@@ -13,11 +15,14 @@ import { createRequire } from "node:module";
 import { format } from "node:util";
 
 import { runInCell, type CellContext } from "./cell-context.js";
+import { CellConverter } from "./cell-converter.js";
 import { setCellOutput } from "./cell-output.js";
 import { dashboardQueryData, parseDashboardQuery } from "./dashboard-discovery.js";
 import { mimeBundleOf } from "./display.js";
 import { compileErrorContent, errorContent, type ErrorContent } from "./errors.js";
 import { liveSubscription, showLive } from "./live-display.js";
+import { declarationsAfterFailure } from "./partial-declarations.js";
+import type { SourceLocation } from "./stack-frames.js";
 import { converter, executor, inspect, jupyter, tslabPublic, type ConverterSet, type DisplayData, type Executor } from "./tslab.js";
 
 export interface ExecuteRequest {
@@ -95,9 +100,11 @@ export class TesseraKernel {
   private executionCount = 0;
   private outcome: Outcome = freshOutcome();
   private running: CellContext | null = null;
+  /** tslab's converter with the cells' names, source maps and declarations (cell-converter.ts). */
+  private readonly converter = new CellConverter();
 
   constructor(converters: ConverterSet) {
-    this.executor = executor.createExecutor(process.cwd(), converters, {
+    this.executor = executor.createExecutor(process.cwd(), this.converter.wrap(converters), {
       log: (value: unknown) => {
         this.outcome.hasValue = true;
         this.outcome.value = value;
@@ -178,6 +185,8 @@ export class TesseraKernel {
     const cell: CellContext = { executionCount: count, controller: new AbortController() };
     this.outcome = freshOutcome();
     this.running = cell;
+    this.converter.startCell(count);
+    const valuesBefore = new Map(Object.entries(this.executor.locals));
     let ok: boolean;
     try {
       ok = await runInCell(cell, () => this.executor.execute(req.code));
@@ -207,11 +216,48 @@ export class TesseraKernel {
 
     const error =
       outcome.diagnostics.length > 0
-        ? compileErrorContent(outcome.diagnostics)
-        : errorContent(outcome.thrown.length > 0 ? outcome.thrown[0] : new Error("The cell failed."));
+        ? compileErrorContent(outcome.diagnostics, this.diagnosticsInCell(count))
+        : errorContent(outcome.thrown.length > 0 ? outcome.thrown[0] : new Error("The cell failed."), this.converter.cells);
+    if (outcome.diagnostics.length === 0) await this.keepWhatRan(valuesBefore);
     io.publish("error", error);
     if (req.stop_on_error !== false) this.failures++;
     return { status: "error", execution_count: count, ...error };
+  }
+
+  /** The running cell's type errors that are in the cell itself (not in a module it imports). */
+  private diagnosticsInCell(executionCount: number): SourceLocation[] {
+    const conversion = this.converter.lastConversion();
+    if (!conversion) return [];
+    const cell = { label: this.converter.cells.labelFor(executionCount), source: conversion.source };
+    return conversion.result.diagnostics
+      .filter((d) => d.fileName === undefined)
+      .map((d) => ({ cell, line: d.start.line + 1, column: d.start.character + 1 }));
+  }
+
+  /**
+   * After the cell that just ran failed at run time: what it assigned before the error stays
+   * declared for the cells after it, as in Python (partial-declarations.ts).
+   */
+  private async keepWhatRan(valuesBefore: Map<string, unknown>): Promise<void> {
+    const conversion = this.converter.lastConversion();
+    if (!conversion?.result.output || conversion.result.declOutput === undefined) return;
+    const values = this.executor.locals;
+    const assigned = (name: string): boolean =>
+      Object.hasOwn(values, name) && (!valuesBefore.has(name) || !Object.is(valuesBefore.get(name), values[name]));
+    try {
+      const declarations = declarationsAfterFailure({
+        source: conversion.source,
+        previous: conversion.previous,
+        attempted: conversion.result.declOutput,
+        assigned,
+      });
+      this.converter.replaceDeclarations(declarations);
+      await this.executor.execute("");
+    } catch (err) {
+      // The cell's own error is what the user needs to see; later cells are then checked
+      // against the declarations from before it, as tslab does.
+      console.warn("tessera-kernel: could not keep the failed cell's declarations:", err);
+    }
   }
 
   /**

@@ -20,6 +20,9 @@ export interface KernelOptions {
   connectionFile: string;
 }
 
+/** When to set up the converter if no kernel_info_request came (see `startKernel`). */
+const CONVERTER_WARM_UP_MS = 1000;
+
 /** How long closing the engine may delay the exit after a shutdown_request. */
 const SHUTDOWN_GRACE_MS = 2000;
 
@@ -37,7 +40,6 @@ export async function startKernel({ connectionFile }: KernelOptions): Promise<Te
   installProgressDisplay();
 
   const converters = createConverterSet();
-  void converters.node; // type-check set-up takes a few hundred ms: pay it before the first cell
   const kernel = new TesseraKernel(converters);
   const server = new TesseraServer(kernel, connectionFile, log);
 
@@ -57,6 +59,13 @@ export async function startKernel({ connectionFile }: KernelOptions): Promise<Te
     const timeout = new Promise((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS).unref());
     void Promise.race([done, timeout]).finally(() => process.exit(0));
   };
+  // The converter's set-up (TypeScript loading Node's types) blocks for most of a second. It
+  // is paid once the front end has its kernel_info_reply and shows the kernel ready, before
+  // the first cell (which usually comes later); or after a moment, for a client that does not
+  // ask. Whatever needs the converter earlier creates it then.
+  const warmUp = (): void => void converters.node;
+  server.onFirstKernelInfo = warmUp;
   await server.init();
+  setTimeout(warmUp, CONVERTER_WARM_UP_MS);
   return server;
 }

@@ -24,6 +24,8 @@ const TSLAB_HANDLES = new Set([
 export class TesseraServer extends jupyter.ZmqServer {
   /** Called once the sockets are closed after a shutdown_request. */
   onClose: (() => void) | null = null;
+  /** Called once, after the first kernel_info_reply went out: the front end shows the kernel ready. */
+  onFirstKernelInfo: (() => void) | null = null;
 
   constructor(
     private readonly kernel: TesseraKernel,
@@ -44,16 +46,27 @@ export class TesseraServer extends jupyter.ZmqServer {
       this.log(`tessera-kernel: dropped a message: ${(err as Error).message}`);
       return;
     }
-    switch (msg.header.msg_type) {
-      case "interrupt_request":
-        this.kernel.interrupt();
-        await sock.send(replyFrames(this.connInfo.key, msg, "interrupt_reply", { status: "ok" }));
-        break;
-      case "history_request":
-        await sock.send(replyFrames(this.connInfo.key, msg, "history_reply", { status: "ok", history: [] }));
-        break;
-      default:
-        this.log(`tessera-kernel: ignored ${msg.header.msg_type}`);
+    // Every request is wrapped in busy/idle on iopub, as the protocol asks. JupyterLab takes
+    // a kernel's status only from replies to requests it tracks (not kernel_info_request), and
+    // the history_request it sends on opening a notebook is the first of those: without these
+    // two messages the notebook's kernel stays "unknown" until something is executed.
+    const status = (state: "busy" | "idle") =>
+      this.iopub.send(replyFrames(this.connInfo.key, { ...msg, identities: [Buffer.from("status")] }, "status", { execution_state: state }));
+    await status("busy");
+    try {
+      switch (msg.header.msg_type) {
+        case "interrupt_request":
+          this.kernel.interrupt();
+          await sock.send(replyFrames(this.connInfo.key, msg, "interrupt_reply", { status: "ok" }));
+          break;
+        case "history_request":
+          await sock.send(replyFrames(this.connInfo.key, msg, "history_reply", { status: "ok", history: [] }));
+          break;
+        default:
+          this.log(`tessera-kernel: ignored ${msg.header.msg_type}`);
+      }
+    } finally {
+      await status("idle");
     }
   }
 
@@ -81,6 +94,13 @@ export class TesseraServer extends jupyter.ZmqServer {
     reply.header.msg_type = "execute_reply";
     reply.content = content;
     reply.signAndSend(this.connInfo.key, sock);
+  }
+
+  override handleKernelInfo(sock: Router, msg: ZmqMessage): void {
+    super.handleKernelInfo(sock, msg);
+    const first = this.onFirstKernelInfo;
+    this.onFirstKernelInfo = null;
+    if (first) setImmediate(first);
   }
 
   override handleCommInfoRequest(sock: Router, msg: ZmqMessage): void {

@@ -15,9 +15,14 @@ from pathlib import Path
 
 import pytest
 
+from notebook_run import NotebookRun, execute_notebook
+
 ROOT = Path(__file__).resolve().parents[2]
 KERNEL_CLI = ROOT / "kernel" / "dist" / "cli.js"
 NOTEBOOKS = ROOT / "notebooks"
+
+#: Wall-clock seconds of each notebook run in this session (kernel start included).
+NOTEBOOK_SECONDS: dict[str, float] = {}
 
 
 @pytest.fixture(scope="session")
@@ -51,3 +56,28 @@ def tessera_kernelspec(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def kernel_json(tessera_kernelspec: Path) -> dict:
     return json.loads((tessera_kernelspec / "kernel.json").read_text())
+
+
+class NotebookRuns:
+    """Each example notebook executed at most once per test session: several test modules read
+    the same run (a notebook takes seconds)."""
+
+    def __init__(self) -> None:
+        self._runs: dict[str, NotebookRun] = {}
+
+    def __call__(self, name: str) -> NotebookRun:
+        if name not in self._runs:
+            self._runs[name] = execute_notebook(NOTEBOOKS / name)
+            NOTEBOOK_SECONDS[name] = self._runs[name].seconds
+        return self._runs[name]
+
+
+@pytest.fixture(scope="session")
+def notebook_runs(tessera_kernelspec: Path) -> NotebookRuns:
+    return NotebookRuns()
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if NOTEBOOK_SECONDS:
+        times = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in sorted(NOTEBOOK_SECONDS.items()))
+        terminalreporter.write_line(f"notebook run times (kernel start included): {times}")

@@ -1,6 +1,7 @@
 """Every example notebook in notebooks/ runs from top to bottom on the `tessera` kernel, as
 JupyterLab's "Run All" would, with errors only in cells tagged `raises-exception`. The values
-each notebook shows are checked by its own tests (test_notebooks.py)."""
+each notebook shows are checked by its own tests (test_notebooks.py for quickstart,
+test_notebook_<name>.py for the others), which read the same runs."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from conftest import NOTEBOOKS
-from test_notebooks import execute_notebook
 
 ALL = sorted(NOTEBOOKS.glob("*.ipynb"))
 
@@ -18,9 +18,9 @@ def test_there_are_notebooks() -> None:
 
 
 @pytest.mark.parametrize("path", ALL, ids=[p.stem for p in ALL])
-def test_notebook_runs_without_errors(tessera_kernelspec, path: Path) -> None:
+def test_notebook_runs_without_errors(notebook_runs, path: Path) -> None:
     # nbclient stops with CellExecutionError at the first untagged cell that fails.
-    nb = execute_notebook(path)
+    nb = notebook_runs(path.name).notebook
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue

@@ -1,6 +1,6 @@
-"""The example notebooks, executed headlessly on the `tessera` kernel with nbclient, as
-JupyterLab would run them: every cell runs, outputs have the expected values and MIME types,
-and only cells tagged `raises-exception` fail."""
+"""The quickstart notebook, executed headlessly on the `tessera` kernel with nbclient, as
+JupyterLab would run it: outputs have the expected values and MIME types, and only cells tagged
+`raises-exception` fail. (The other notebooks have test_notebook_<name>.py.)"""
 from __future__ import annotations
 
 import re
@@ -9,23 +9,15 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 
 from conftest import NOTEBOOKS
 from kernel_session import KernelSession
-
-
-def execute_notebook(path: Path) -> nbformat.NotebookNode:
-    nb = nbformat.read(path, as_version=4)
-    # Run from the notebook's own directory, as JupyterLab does.
-    NotebookClient(nb, kernel_name="tessera", timeout=120, resources={"metadata": {"path": str(path.parent)}}).execute()
-    return nb
+from notebook_run import execute_notebook
 
 
 @pytest.fixture(scope="module")
-def quickstart(tessera_kernelspec) -> dict[str, nbformat.NotebookNode]:
-    nb = execute_notebook(NOTEBOOKS / "quickstart.ipynb")
-    return {cell.id: cell for cell in nb.cells}
+def quickstart(notebook_runs) -> dict[str, nbformat.NotebookNode]:
+    return notebook_runs("quickstart.ipynb").cells
 
 
 def result(cell: nbformat.NotebookNode) -> dict:
@@ -75,6 +67,11 @@ def test_failing_task_reports_its_key(quickstart) -> None:
     (error,) = [o for o in quickstart["failing-task"].outputs if o.output_type == "error"]
     assert error.ename == "TaskError"
     assert re.fullmatch(r"Task checkPositive-[0-9a-f]+ failed: RangeError: -1 is negative", error.evalue)
+    # The worker's frame points at the line of the cell that defined the function.
+    definition = quickstart["define-failing"]
+    line = next(n for n, text in enumerate(definition.source.split("\n"), start=1) if "throw new RangeError" in text)
+    assert any(re.search(rf"cell\[{definition.execution_count}\]:{line}:\d+", frame) for frame in error.traceback), error.traceback
+    assert f"Cell In[{definition.execution_count}], line {line}:" in error.traceback
 
 
 def test_engine_imports_from_a_directory_outside_the_checkout(tessera_kernelspec, tmp_path: Path) -> None:
@@ -94,7 +91,7 @@ def test_engine_imports_from_a_directory_outside_the_checkout(tessera_kernelspec
 def test_quickstart_runs_from_a_copy_elsewhere(tessera_kernelspec, tmp_path: Path) -> None:
     copy = tmp_path / "quickstart.ipynb"
     shutil.copy(NOTEBOOKS / "quickstart.ipynb", copy)
-    cells = {cell.id: cell for cell in execute_notebook(copy).cells}
+    cells = execute_notebook(copy).cells
     assert result(cells["compute"])["text/plain"] == "5"
     assert result(cells["map-gather"])["text/plain"] == "[ 1, 4, 9, 16, 25 ]"
     assert [o.ename for o in cells["failing-task"].outputs if o.output_type == "error"] == ["TaskError"]

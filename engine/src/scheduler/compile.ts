@@ -15,6 +15,26 @@ export type SourceFnRef = Extract<FnRef, { kind: "source" }>;
 /** A compiled user function. */
 export type CompiledFunction = (...args: unknown[]) => unknown;
 
+/**
+ * Stack frames of a compiled function name it `tessera-function:<id>` (a `sourceURL`), so a
+ * front end holding the original function can point them at the user's own code. Line 1 of
+ * the source is line `SHIPPED_SOURCE_FIRST_LINE` of that code, columns unchanged.
+ */
+export const SHIPPED_FUNCTION_URL = "tessera-function:";
+
+/** The body `new Function` gets: the source on lines of its own, then where it comes from. */
+function functionBody(ref: Pick<SourceFnRef, "id" | "source">, method: boolean): string {
+  const [open, close] = method ? ["({", "})"] : ["(", ")"];
+  return `"use strict";\nreturn ${open}\n${ref.source}\n${close};\n//# sourceURL=${SHIPPED_FUNCTION_URL}${encodeURIComponent(ref.id)}`;
+}
+
+// V8 puts a header of its own before the body; measured rather than assumed.
+export const SHIPPED_SOURCE_FIRST_LINE = ((): number => {
+  const marker = "/*source*/";
+  const code = new Function(functionBody({ id: "probe", source: `${marker}0` }, false)).toString();
+  return code.slice(0, code.indexOf(marker)).split("\n").length;
+})();
+
 /** Compiled functions by content id: a worker compiles each shipped function once. */
 const compiled = new Map<string, CompiledFunction>();
 
@@ -40,14 +60,14 @@ function build(ref: SourceFnRef): CompiledFunction {
   let factory: (...captured: unknown[]) => unknown;
   let methodShorthand = false;
   try {
-    factory = new Function(...names, `"use strict";\nreturn (${ref.source}\n);`) as typeof factory;
+    factory = new Function(...names, functionBody(ref, false)) as typeof factory;
   } catch (expressionError) {
     if (!isSyntaxError(expressionError)) throw expressionError;
     // `f(x) { … }` (an object or class method's toString) is not an expression on its own;
     // inside an object literal it is. Nothing else is declared in that scope, so the
     // method still sees exactly the captures and the globals.
     try {
-      factory = new Function(...names, `"use strict";\nreturn ({${ref.source}\n});`) as typeof factory;
+      factory = new Function(...names, functionBody(ref, true)) as typeof factory;
       methodShorthand = true;
     } catch {
       throw new UnshippableFunctionError(

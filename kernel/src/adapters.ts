@@ -6,6 +6,8 @@
  *
  * The HTML uses JupyterLab's theme variables, with fallbacks for other front ends.
  */
+import { inspect } from "node:util";
+
 import { Client, DataFrame, Delayed, Future, LiveGraph, LocalCluster, NDArray } from "@tessera/engine";
 
 import { dashboardData } from "./dashboard-discovery.js";
@@ -163,14 +165,13 @@ export function arrowTableData(t: ArrowTableLike): MimeData {
   };
 }
 
-/** A computed n-d array: shape, type and its first values. */
+/** A computed n-d array: shape and type, then its values as NumPy prints them (summarized when large). */
 export function ndarrayData(a: NDArray): MimeData {
-  const head = Array.from(a.data.slice(0, 8) as ArrayLike<number | bigint>, (x) => cellText(x));
   const summary = `NDArray shape=(${a.shape.join(", ")}) dtype=${a.dtype}`;
-  const values = `[${head.join(", ")}${a.size > head.length ? ", …" : ""}]`;
+  const values = inspect(a);
   return {
     "text/plain": `${summary}\n${values}`,
-    "text/html": `<div style="${BOX}"><strong>${escapeHtml(summary)}</strong><div>${escapeHtml(values)}</div></div>`,
+    "text/html": `<div style="${BOX}"><strong>${escapeHtml(summary)}</strong><pre style="margin: 4px 0 0">${escapeHtml(values)}</pre></div>`,
   };
 }
 

@@ -48,6 +48,10 @@ def test_computed_table_shows_first_rows_and_shape(session) -> None:
 def test_ndarray_and_lazy_array(session) -> None:
     nd = result_of(session, "await da.arange(0, 12, 1, { chunks: 5 }).compute()")
     assert nd["text/plain"].startswith("NDArray shape=(12)")
-    assert "[0, 1, 2, 3, 4, 5, 6, 7, …]" in nd["text/plain"]
+    assert "array([ 0,  1,  2,  3,  4,  5,  6,  7,  8,  9, 10, 11], dtype=int64)" in nd["text/plain"]
+    assert "<pre" in nd["text/html"] and "dtype=int64)" in nd["text/html"]
+    big = result_of(session, "await da.arange(0, 2000, 1, { chunks: 500 }).reshape([40, 50]).compute()")
+    # Beyond 1000 elements only the edges are shown, as NumPy does.
+    assert "..." in big["text/plain"] and "1999]], dtype=int64)" in big["text/plain"]
     lazy = result_of(session, "da.ones([4, 6], { chunks: 2 })")
     assert "<svg" in lazy["text/html"] or "image/svg+xml" in lazy

@@ -17,7 +17,10 @@
  *    open, `token` the access token (null on loopback, where the address is the access control).
  *
  *    The extension passes its own origin, `__tesseraDashboard("http://127.0.0.1:8888")`, and
- *    the dashboard then accepts WebSocket connections from JupyterLab's page.
+ *    the dashboard then accepts WebSocket connections and cluster controls from JupyterLab's
+ *    page, also through jupyter-server-proxy, which forwards that origin's Host (the dashboard
+ *    otherwise refuses a Host that is not loopback). Only code run in the kernel can do this,
+ *    so a page elsewhere cannot let itself in.
  */
 import { Client } from "@tessera/engine";
 

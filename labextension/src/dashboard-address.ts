@@ -17,6 +17,7 @@ export type AddressSource = "manual" | "kernel" | "default";
 export class DashboardAddress {
   private manualUrl: string | null;
   private discoveredUrl: string | null = null;
+  private discoveredToken: string | null = null;
   private readonly changedSignal = new Signal<this, string>(this);
   private readonly sourceChangedSignal = new Signal<this, AddressSource>(this);
 
@@ -60,8 +61,21 @@ export class DashboardAddress {
   }
 
   set discovered(value: string | null) {
-    const next = value === null ? null : normalize(value);
-    this.update(() => (this.discoveredUrl = next));
+    this.discover(value === null ? null : { url: value, token: null });
+  }
+
+  /** Take the kernel's answer: its dashboard's address and token (null on loopback). */
+  discover(info: { url: string; token: string | null } | null): void {
+    const next = info === null ? null : normalize(info.url);
+    this.update(() => {
+      this.discoveredUrl = next;
+      this.discoveredToken = info?.token ?? null;
+    });
+  }
+
+  /** The token of the address in use: the kernel says it; a typed address carries none. */
+  get token(): string | null {
+    return this.source === "kernel" ? this.discoveredToken : null;
   }
 
   /** Emitted with the new address whenever the address in use changes. */

@@ -2,13 +2,18 @@
  * Tessera's JupyterLab 4 extension: a "Tessera" sidebar listing the dashboard panels (of the
  * dashboard the active notebook's Tessera kernel reports, or of a typed address); each opens
  * as a native BokehJS view in a Lumino widget docked beside the notebooks. Open panels come
- * back after a reload (ILayoutRestorer) and each panel has a palette command.
+ * back after a reload (ILayoutRestorer) and each panel has a palette command. The sidebar also
+ * shows the cluster behind the dashboard, with palette commands to scale and restart it. The
+ * dashboard is reached through JupyterLab's own origin (jupyter-server-proxy) when it can be.
  */
 import { ILayoutRestorer, type JupyterFrontEnd, type JupyterFrontEndPlugin } from "@jupyterlab/application";
 import { ICommandPalette, IThemeManager, MainAreaWidget, WidgetTracker } from "@jupyterlab/apputils";
 import { LabIcon } from "@jupyterlab/ui-components";
 import { PANELS } from "../../engine/dist/dashboard/panels/index.js";
+import { addClusterCommands } from "./cluster-commands.js";
+import { ClusterModel } from "./cluster-model.js";
 import { DashboardAddress } from "./dashboard-address.js";
+import { DashboardLink } from "./dashboard-route.js";
 import { DashboardPanelWidget } from "./panel-widget.js";
 import { KernelDashboardDiscovery } from "./kernel-discovery.js";
 import { DashboardSidebar, OPEN_COMMAND } from "./sidebar.js";
@@ -30,6 +35,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
   activate(app: JupyterFrontEnd, restorer: ILayoutRestorer | null, palette: ICommandPalette | null, themes: IThemeManager | null) {
     installStyles();
     const address = new DashboardAddress();
+    const settings = app.serviceManager.serverSettings;
+    const link = new DashboardLink(address, settings);
+    const cluster = new ClusterModel(link, settings);
     const tracker = new WidgetTracker<MainAreaWidget<DashboardPanelWidget>>({ namespace: "tessera-dashboard" });
 
     app.commands.addCommand(OPEN_COMMAND, {
@@ -44,18 +52,22 @@ const plugin: JupyterFrontEndPlugin<void> = {
           app.shell.activateById(open.id);
           return open;
         }
-        const widget = new MainAreaWidget({ content: new DashboardPanelWidget(id, address) });
+        const widget = new MainAreaWidget({ content: new DashboardPanelWidget(id, link) });
         widget.id = `tessera-${id}`;
         widget.title.icon = tesseraIcon;
+        // The first panel goes beside the notebook; the next ones stack under the last panel
+        // opened, so the notebook keeps its width.
+        const last = tracker.currentWidget;
         await tracker.add(widget);
-        app.shell.add(widget, "main", { mode: "split-right" });
+        app.shell.add(widget, "main", last && last.isAttached ? { mode: "split-bottom", ref: last.id } : { mode: "split-right" });
         app.shell.activateById(widget.id);
         return widget;
       },
     });
     for (const panel of PANELS) palette?.addItem({ command: OPEN_COMMAND, args: { id: panel.id }, category: "Tessera" });
+    addClusterCommands(app.commands, cluster, palette);
 
-    const sidebar = new DashboardSidebar(address, app.commands);
+    const sidebar = new DashboardSidebar(link, cluster, settings, app.commands);
     sidebar.title.icon = tesseraIcon;
     app.shell.add(sidebar, "left", { rank: 400 });
 

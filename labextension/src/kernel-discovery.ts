@@ -119,7 +119,7 @@ export class KernelDashboardDiscovery {
     const type = msg.header.msg_type;
     if (type === "display_data" || type === "execute_result" || type === "update_display_data") {
       const typed = (msg.content as { data?: Record<string, unknown> }).data?.[DASHBOARD_MIME];
-      if (isInfo(typed)) this.address.discovered = typed.url;
+      if (isInfo(typed)) this.address.discover(typed);
     } else if (type === "status" && (msg.content as { execution_state?: string }).execution_state === "idle") {
       // An execution (or restart) ended: a Client may have started or closed.
       this.schedule();
@@ -165,7 +165,7 @@ export class KernelDashboardDiscovery {
       const id = future.msg.header.msg_id;
       setTimeout(() => this.ownQueries.delete(id), 10_000);
       // The notebook may have changed while the kernel answered: only the current one counts.
-      if (this.kernel() === kernel && answer !== undefined) this.address.discovered = answer?.url ?? null;
+      if (this.kernel() === kernel && answer !== undefined) this.address.discover(answer);
     } catch {
       // Kernel gone or restarting: kernelChanged will ask again.
     } finally {

@@ -2,13 +2,14 @@
  * One dashboard panel as a Lumino widget in JupyterLab's main area: the shared panel module
  * draws with BokehJS into this widget's node, fed by its own WebSocket to the dashboard (the
  * server answers each new connection with a full snapshot, so a panel opened late is
- * complete at once). Follows the dashboard address and JupyterLab's theme.
+ * complete at once). Follows the dashboard's route (address, proxy or direct; see
+ * dashboard-route.ts) and JupyterLab's theme.
  */
 import { Widget } from "@lumino/widgets";
 import type { Message } from "@lumino/messaging";
 import { connectDashboard, PANELS, type DashboardConnection, type PanelDefinition, type PanelTheme } from "../../engine/dist/dashboard/panels/index.js";
 import { loadBokeh, type BokehView } from "./bokeh-loader.js";
-import type { DashboardAddress } from "./dashboard-address.js";
+import type { DashboardLink } from "./dashboard-route.js";
 
 /**
  * Panel colours from JupyterLab's CSS variables, so dark themes stay readable. A variable's
@@ -44,7 +45,7 @@ export class DashboardPanelWidget extends Widget {
 
   constructor(
     panelId: string,
-    private readonly address: DashboardAddress,
+    private readonly link: DashboardLink,
   ) {
     super();
     const panel = PANELS.find((p) => p.id === panelId);
@@ -61,7 +62,7 @@ export class DashboardPanelWidget extends Widget {
     this.plot = document.createElement("div");
     this.plot.className = "tessera-panel-plot";
     this.node.append(this.status, this.plot);
-    address.changed.connect(this.redraw, this);
+    link.changed.connect(this.redraw, this);
   }
 
   /** Rebuild the view (new address or theme): a fresh connection sends a fresh snapshot. */
@@ -88,7 +89,7 @@ export class DashboardPanelWidget extends Widget {
   override dispose(): void {
     if (this.isDisposed) return;
     this.teardown();
-    this.address.changed.disconnect(this.redraw, this);
+    this.link.changed.disconnect(this.redraw, this);
     super.dispose();
   }
 
@@ -106,7 +107,8 @@ export class DashboardPanelWidget extends Widget {
   private async draw(): Promise<void> {
     this.teardown();
     const generation = this.generation;
-    this.setStatus(`connecting to ${this.address.url}…`);
+    const route = this.link.route;
+    this.setStatus(`connecting to ${route.dashboard}…`);
     const bokeh = await loadBokeh();
     if (generation !== this.generation) return;
     const view = this.panel.create(bokeh, jupyterTheme());
@@ -122,8 +124,9 @@ export class DashboardPanelWidget extends Widget {
     this.resizeObserver = new ResizeObserver(() => this.relayout());
     this.resizeObserver.observe(this.plot);
     requestAnimationFrame(() => this.relayout());
-    this.connection = connectDashboard(this.address.url, (message) => view.update(message), {
-      onStatus: (connected) => this.setStatus(connected ? "" : `disconnected from ${this.address.url}, retrying…`),
+    this.connection = connectDashboard(route.base, (message) => view.update(message), {
+      ...(route.token ? { token: route.token } : {}),
+      onStatus: (connected) => this.setStatus(connected ? "" : `disconnected from ${route.dashboard}, retrying…`),
     });
   }
 

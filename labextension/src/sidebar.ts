@@ -1,27 +1,39 @@
 /**
  * The "Tessera" sidebar: the dashboard address and where it comes from (the active notebook's
- * kernel, or typed here, which wins until the field is cleared), whether it answers, and one
- * entry per panel. Clicking an entry opens (or reveals) that panel in the main area.
+ * kernel, or typed here, which wins until the field is cleared), whether it answers and by
+ * which way (through JupyterLab's proxy or directly), the cluster behind it (cluster-section.ts),
+ * and one entry per panel. Clicking an entry opens (or reveals) that panel in the main area.
  */
 import { Widget } from "@lumino/widgets";
 import type { CommandRegistry } from "@lumino/commands";
+import type { ServerConnection } from "@jupyterlab/services";
 import { PANELS } from "../../engine/dist/dashboard/panels/index.js";
+import type { ClusterModel } from "./cluster-model.js";
+import { ClusterSection } from "./cluster-section.js";
 import type { DashboardAddress } from "./dashboard-address.js";
+import { dashboardFetch, type DashboardLink } from "./dashboard-route.js";
 
 export const OPEN_COMMAND = "tessera:open-panel";
+/** How often the sidebar, while shown, asks the dashboard how things are. */
+const POLL_MS = 2000;
 
 export class DashboardSidebar extends Widget {
   private readonly state: HTMLDivElement;
   private readonly input: HTMLInputElement;
   private readonly sourceLabel: HTMLDivElement;
+  private readonly address: DashboardAddress;
+  private poll: ReturnType<typeof setInterval> | null = null;
   /** Called when the sidebar is shown, to ask the kernel again. */
   onShow: (() => void) | null = null;
 
   constructor(
-    private readonly address: DashboardAddress,
+    private readonly link: DashboardLink,
+    private readonly cluster: ClusterModel,
+    private readonly settings: ServerConnection.ISettings,
     commands: CommandRegistry,
   ) {
     super();
+    this.address = link.address;
     this.id = "tessera-dashboard-sidebar";
     this.title.caption = "Tessera dashboard";
     this.addClass("tessera-sidebar");
@@ -38,7 +50,7 @@ export class DashboardSidebar extends Widget {
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       try {
-        address.manual = this.input.value;
+        this.address.manual = this.input.value;
       } catch {
         this.state.textContent = "not a URL";
         return;
@@ -51,6 +63,10 @@ export class DashboardSidebar extends Widget {
     this.state = document.createElement("div");
     this.state.className = "tessera-state";
 
+    const clusterSection = new ClusterSection(cluster, commands);
+
+    const panelsHeading = document.createElement("h3");
+    panelsHeading.textContent = "Panels";
     const list = document.createElement("ul");
     list.className = "tessera-panel-list";
     for (const panel of PANELS) {
@@ -63,18 +79,27 @@ export class DashboardSidebar extends Widget {
       item.append(button);
       list.append(item);
     }
-    this.node.append(heading, form, this.sourceLabel, this.state, list);
+    this.node.append(heading, form, this.sourceLabel, this.state, clusterSection.node, panelsHeading, list);
     this.showAddress();
-    address.sourceChanged.connect(() => this.showAddress());
-    address.changed.connect(() => {
-      this.showAddress();
-      void this.check();
-    });
+    this.address.sourceChanged.connect(() => this.showAddress());
+    this.address.changed.connect(() => this.showAddress());
+    link.changed.connect(() => void this.check());
   }
 
   protected override onAfterShow(): void {
     this.onShow?.();
     void this.check();
+    this.poll ??= setInterval(() => void this.check(), POLL_MS);
+  }
+
+  protected override onAfterHide(): void {
+    if (this.poll !== null) clearInterval(this.poll);
+    this.poll = null;
+  }
+
+  override dispose(): void {
+    this.onAfterHide();
+    super.dispose();
   }
 
   /** The field holds only a typed address; the one in use shows as its placeholder. */
@@ -87,16 +112,29 @@ export class DashboardSidebar extends Widget {
       source === "kernel" ? "from kernel" : source === "manual" ? "manual (clear the field to use the kernel's)" : "default (no Tessera dashboard found in the notebook's kernel)";
   }
 
-  /** Ask the dashboard for its panel list: says whether it is reachable (and allows us). */
+  /** Ask the dashboard for its panel list (is it reachable, and does it allow us?) and its cluster. */
   async check(): Promise<void> {
-    const url = this.address.url;
+    let route = this.link.route;
+    let ok = await this.reachable();
+    if (!ok) {
+      // Perhaps the other way answers (the proxy appeared, or the dashboard moved).
+      route = await this.link.refresh();
+      ok = await this.reachable();
+    }
+    if (route !== this.link.route) return; // a newer check follows the change
+    const way = route.via === "proxy" ? `through JupyterLab (${new URL(route.base).pathname})` : "directly";
+    this.state.dataset.connected = String(ok);
+    this.state.dataset.route = route.via;
+    this.state.dataset.dashboard = route.dashboard;
+    this.state.textContent = ok ? `connected: ${route.dashboard} ${way}` : `no dashboard at ${route.dashboard} (${way}), or it does not allow this origin`;
+    await this.cluster.refresh();
+  }
+
+  private async reachable(): Promise<boolean> {
     try {
-      const response = await fetch(new URL("panels.json", url), { cache: "no-store" });
-      this.state.textContent = response.ok ? `connected: ${url}` : `${url} answered ${response.status}`;
-      this.state.dataset.connected = String(response.ok);
+      return (await dashboardFetch(this.link.route, "panels.json", {}, this.settings)).ok;
     } catch {
-      this.state.textContent = `no dashboard at ${url} (or it does not allow this origin)`;
-      this.state.dataset.connected = "false";
+      return false;
     }
   }
 }

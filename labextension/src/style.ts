@@ -7,6 +7,12 @@ const CSS = `
 .tessera-sidebar .tessera-source[data-source="kernel"] { color: var(--jp-success-color1); }
 .tessera-sidebar .tessera-source[data-source="manual"] { color: var(--jp-warn-color1); }
 .tessera-sidebar .tessera-state { font-size: var(--jp-ui-font-size0); color: var(--jp-ui-font-color2); margin: 4px 0 8px; word-break: break-all; }
+.tessera-sidebar h3 { font-size: var(--jp-ui-font-size1); font-weight: 600; margin: 12px 0 4px; color: var(--jp-ui-font-color1); }
+.tessera-cluster-summary { font-size: var(--jp-ui-font-size1); margin: 2px 0 6px; }
+.tessera-cluster-controls { display: flex; gap: 4px; align-items: center; }
+.tessera-cluster-controls .tessera-scale-input { width: 4.5em; box-sizing: border-box; }
+.tessera-cluster-controls button { padding: 0 8px; min-width: 0; }
+.tessera-cluster-message { font-size: var(--jp-ui-font-size0); color: var(--jp-warn-color1); margin: 4px 0 0; min-height: 1em; word-break: break-word; }
 .tessera-panel-list { list-style: none; padding: 0; margin: 0; }
 .tessera-panel-button { width: 100%; text-align: left; margin: 2px 0; padding: 6px 8px; cursor: pointer;
   background: var(--jp-layout-color2); color: var(--jp-ui-font-color1); border: 1px solid var(--jp-border-color2); border-radius: 2px; }

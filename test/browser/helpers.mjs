@@ -12,12 +12,14 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const RESULTS = join(ROOT, "test-results");
 const CHROMIUM = process.env.TESSERA_CHROMIUM ?? "/usr/bin/chromium";
 
-export async function launchBrowser() {
+/** `hosts`: extra host names the browser resolves to 127.0.0.1 (to open a page "from another host"). */
+export async function launchBrowser({ hosts = [] } = {}) {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium (or set TESSERA_CHROMIUM)`);
   mkdirSync(RESULTS, { recursive: true });
+  const resolve = hosts.length > 0 ? [`--host-resolver-rules=${hosts.map((h) => `MAP ${h} 127.0.0.1`).join(",")}`] : [];
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", ...resolve],
   });
 }
 

@@ -9,6 +9,7 @@
  * The first Client started becomes the default for `compute()` until it is closed.
  */
 import { randomUUID } from "node:crypto";
+import { totalmem } from "node:os";
 import type { EventStream, EventType, TesseraEvent } from "../diagnostics/events.js";
 import { order } from "../graph/order.js";
 import { call, type Graph, type Key } from "../graph/task.js";
@@ -24,6 +25,7 @@ import { collectionsToGraph, runGraph, type ComputeOptions } from "./compute.js"
 import { isDelayedFunction, type DelayedFunction } from "./delayed.js";
 import { Future, persistOn } from "./futures.js";
 import { startClusterDashboard, type ClusterDashboardOptions } from "../dashboard/cluster.js";
+import { clusterControlRoutes, type ClusterControl, type ClusterInfo } from "../dashboard/control.js";
 import type { DashboardServer } from "../dashboard/server.js";
 
 /** `dashboardAddress` (default ":8787", i.e. 127.0.0.1:8787 or the next free port; false: none). */
@@ -41,7 +43,7 @@ export interface LocalClusterOptions extends ClusterDashboardOptions {
 }
 
 /** Worker threads on this machine, driven by one scheduler. */
-export class LocalCluster implements SchedulerProvider {
+export class LocalCluster implements SchedulerProvider, ClusterControl {
   private constructor(
     readonly scheduler: Scheduler,
     private readonly pool: ThreadPool,
@@ -59,6 +61,8 @@ export class LocalCluster implements SchedulerProvider {
     scheduler.events.keepHistory(opts.eventHistory ?? 10_000);
     const cluster = new LocalCluster(scheduler, pool);
     cluster.dashboard = await startClusterDashboard(scheduler, opts);
+    // Its page and JupyterLab's cluster section can scale and restart it (control.ts).
+    cluster.dashboard?.use(clusterControlRoutes(cluster));
     return cluster;
   }
 
@@ -72,6 +76,35 @@ export class LocalCluster implements SchedulerProvider {
 
   get nWorkers(): number {
     return this.pool.info().workers;
+  }
+
+  /**
+   * Run `n` worker threads (Dask's `cluster.scale(n)`). Scaling down retires the workers
+   * holding least; what they were running runs elsewhere and the results only they hold are
+   * copied to the others first, so no result is lost or recomputed.
+   */
+  async scale(n: number): Promise<void> {
+    await this.scheduler.scale(n);
+  }
+
+  /** Replace every worker (as `client.restart()`); the cluster keeps its size. */
+  async restart(): Promise<void> {
+    await this.scheduler.restart();
+  }
+
+  /** Workers, threads and memory, for the dashboard's cluster section. */
+  info(): ClusterInfo {
+    const placeable = new Set(this.scheduler.core.placeableWorkers());
+    const workers = this.workers().filter((w) => placeable.has(w.id));
+    return {
+      kind: "LocalCluster",
+      workers: workers.length,
+      threads: workers.reduce((a, w) => a + w.nthreads, 0),
+      memory: workers.reduce((a, w) => a + w.nbytes, 0),
+      machineMemory: totalmem(),
+      processing: workers.reduce((a, w) => a + w.processing, 0),
+      perWorker: workers.map(({ id, nthreads, processing, keys, nbytes }) => ({ id, nthreads, processing, keys, nbytes })),
+    };
   }
 
   async close(): Promise<void> {

@@ -7,14 +7,18 @@
  *   GET /individual-plots.json  { title: path } as in Dask, for tools that expect it
  *   GET /panels.json            [{ id, title, path }]
  *   GET /api/state              the current snapshot as JSON
+ *   …/api/cluster…              the cluster controls, added with `use` (control.ts)
  *   GET /statics/bokeh/*.js     BokehJS; GET /statics/panels/*.js the panel modules
  *   WS  /ws                     snapshot, then updates
  *
  * Security: binds to 127.0.0.1 unless told otherwise. A WebSocket upgrade from a browser must
  * come from the dashboard's own origin or one listed in `allowedOrigins` (JupyterLab's, for
  * example), so an arbitrary web page cannot read the stream. On loopback the Host header must
- * name a loopback host (DNS rebinding). Bound to any other address, every request needs the
- * token (`?token=`, `Authorization: token …`, or the cookie set by the first good request).
+ * name a loopback host (DNS rebinding), or be the host of an allowed origin: jupyter-server-proxy
+ * forwards JupyterLab's own Host and Origin, and JupyterLab's origin is allowed once its kernel
+ * was asked for the dashboard (a page that rebinds a name to 127.0.0.1 cannot produce that Host).
+ * Bound to any other address, every request needs the token (`?token=`, `Authorization: token …`,
+ * or the cookie set by the first good request).
  */
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { readFile } from "node:fs/promises";
@@ -71,6 +75,15 @@ const bokehDir = (): string =>
 const panelsDir = (): string => join(dirname(fileURLToPath(import.meta.url)), "panels");
 const BOKEH_FILES = new Set(["bokeh.min.js", "bokeh-api.min.js", "bokeh-tables.min.js", "bokeh-widgets.min.js", "bokeh-gl.min.js"]);
 
+/** What the server already decided about a request, for routes added with `use`. */
+export interface RouteContext {
+  /** The request has no Origin, or one allowed to use the dashboard (its own, JupyterLab's). */
+  originAllowed: boolean;
+}
+
+/** An extra HTTP route: answers and returns true, or returns false to let others try. */
+export type DashboardRoute = (req: IncomingMessage, res: ServerResponse, ctx: RouteContext) => boolean | Promise<boolean>;
+
 interface Client {
   socket: WebSocket;
   /** Sequence number of the next task rectangle this client has not been sent. */
@@ -85,6 +98,7 @@ export class DashboardServer {
   private readonly clients = new Set<Client>();
   private readonly allowedOrigins: Set<string>;
   private readonly timer: ReturnType<typeof setInterval>;
+  private readonly routes: DashboardRoute[] = [];
   private closed = false;
 
   private constructor(
@@ -148,9 +162,14 @@ export class DashboardServer {
     return `${this.url}status${this.token ? `?token=${this.token}` : ""}`;
   }
 
-  /** Let another origin (JupyterLab's) open the WebSocket. */
+  /** Let another origin (JupyterLab's) open the WebSocket, and its host reach the server. */
   allowOrigin(origin: string): void {
     this.allowedOrigins.add(normalizeOrigin(origin));
+  }
+
+  /** Add HTTP routes, tried after the access checks and before the server's own routes. */
+  use(route: DashboardRoute): void {
+    this.routes.push(route);
   }
 
   get connections(): number {
@@ -171,13 +190,20 @@ export class DashboardServer {
 
   // ── access control ──────────────────────────────────────────────────────────────
 
-  /** On loopback, a Host that is not loopback means a rebound DNS name: refuse. */
+  /**
+   * On loopback, a Host that is neither loopback nor an allowed origin's host (JupyterLab's,
+   * forwarded by jupyter-server-proxy) means a rebound DNS name: refuse.
+   */
   private hostAllowed(req: IncomingMessage): boolean {
     if (this.token) return true;
     const host = req.headers.host;
     if (!host) return false;
     const name = host.startsWith("[") ? host.slice(0, host.indexOf("]") + 1) : host.split(":")[0]!;
-    return isLoopback(name);
+    if (isLoopback(name)) return true;
+    for (const origin of this.allowedOrigins) {
+      if (hostOf(origin) === host.toLowerCase()) return true;
+    }
+    return false;
   }
 
   private originAllowed(req: IncomingMessage): boolean {
@@ -222,6 +248,7 @@ export class DashboardServer {
         res.setHeader("Access-Control-Allow-Origin", origin);
         res.setHeader("Vary", "Origin");
       }
+      for (const route of this.routes) if (await route(req, res, { originAllowed: this.originAllowed(req) })) return;
       const path = new URL(req.url ?? "/", "http://x").pathname;
       if (req.method !== "GET" && req.method !== "HEAD") return send(res, 405, "text/plain", "Method not allowed\n");
       if (path === "/") {
@@ -302,6 +329,15 @@ export class DashboardServer {
 
 function panelInfos(): PanelInfo[] {
   return PANELS.map((p) => ({ id: p.id, title: p.title, path: `individual-${p.id}` }));
+}
+
+/** `http://lab.example:8888` → `lab.example:8888` (as a Host header names it). */
+function hostOf(origin: string): string | null {
+  try {
+    return new URL(origin).host.toLowerCase();
+  } catch {
+    return null;
+  }
 }
 
 function normalizeOrigin(origin: string): string {

@@ -134,6 +134,8 @@ class WorkerRecord {
   /** Tasks here whose dependents were not placed yet because the worker's queue was full. */
   frontier: TaskRecord[] = [];
   nbytes = 0;
+  /** Being retired (scaling down): nothing new is placed here. */
+  retiring = false;
   constructor(
     readonly id: WorkerId,
     readonly nthreads: number,
@@ -146,6 +148,8 @@ export class SchedulerCore {
   /** Ready root tasks waiting for a worker slot, most urgent first (stale entries skipped). */
   private readonly queue = new MinHeap<TaskRecord>();
   private readonly noWorker = new Set<TaskRecord>();
+  /** Workers marked `retiring`: placement skips them. */
+  private retiringWorkers = 0;
   private commands: SchedulerCommand[] = [];
   /** Tasks whose need may have dropped; checked once the current input is fully applied. */
   private releaseCandidates: TaskRecord[] = [];
@@ -182,6 +186,7 @@ export class SchedulerCore {
     const ws = this.workers.get(id);
     if (!ws) return;
     this.workers.delete(id);
+    if (ws.retiring) this.retiringWorkers--;
     ws.frontier = [];
     if (this.events?.active) {
       this.events.emit({ type: "worker-removed", worker: id, reason: detail ? `${reason}: ${detail}` : reason });
@@ -257,6 +262,59 @@ export class SchedulerCore {
     for (const ts of processing) if (ts.state === "waiting" && ts.waitingOn === 0) this.makeReady(ts);
     for (const ts of lost) this.releaseCandidates.push(ts);
     this.settle();
+  }
+
+  /**
+   * Start retiring a worker (scaling down): nothing new is placed on it, and the tasks it was
+   * sent are taken back and placed on the other workers. Its results stay readable there
+   * until it is removed; the caller copies the ones only it holds (`keysOnlyOn`) to other
+   * workers first (`transferred`), so retiring recomputes nothing.
+   */
+  retireWorker(id: WorkerId): void {
+    const ws = this.requireWorker(id);
+    if (ws.retiring) return;
+    if (this.workers.size - this.retiringWorkers <= 1) throw new Error(`Cannot retire ${id}: it is the last worker.`);
+    ws.retiring = true;
+    this.retiringWorkers++;
+    ws.frontier = [];
+    const taken: TaskRecord[] = [];
+    for (const ts of this.tasks.values()) if (ts.state === "processing" && ts.processingOn === ws) taken.push(ts);
+    for (const ts of taken) if (ts.state === "processing" && ts.processingOn === ws) this.unassign(ts);
+    for (const ts of taken) if (ts.state === "waiting" && ts.waitingOn === 0) this.makeReady(ts);
+    this.settle();
+  }
+
+  /** Results held by `id` and by no other worker, with their sizes. */
+  keysOnlyOn(id: WorkerId): { key: Key; nbytes: number }[] {
+    const ws = this.workers.get(id);
+    if (!ws) return [];
+    const out: { key: Key; nbytes: number }[] = [];
+    for (const ts of this.tasks.values()) {
+      if (ts.state === "memory" && ts.whoHas.length === 1 && ts.whoHas[0] === ws) out.push({ key: ts.key, nbytes: ts.nbytes });
+    }
+    return out;
+  }
+
+  /**
+   * For each result `id` holds that other workers hold too, those other workers. A worker
+   * fetching from `id` when it goes may have been told of no other holder (the copies were
+   * made later): this is where it can fetch from instead.
+   */
+  otherHolders(id: WorkerId): [Key, WorkerId[]][] {
+    const ws = this.workers.get(id);
+    if (!ws) return [];
+    const out: [Key, WorkerId[]][] = [];
+    for (const ts of this.tasks.values()) {
+      if (ts.whoHas.length > 1 && ts.whoHas.includes(ws)) out.push([ts.key, ts.whoHas.filter((w) => w !== ws).map((w) => w.id)]);
+    }
+    return out;
+  }
+
+  /** Workers tasks and data can be placed on: every registered worker but those retiring. */
+  placeableWorkers(): WorkerId[] {
+    const out: WorkerId[] = [];
+    for (const ws of this.workers.values()) if (!ws.retiring) out.push(ws.id);
+    return out;
   }
 
   /**
@@ -591,7 +649,7 @@ export class SchedulerCore {
 
   /** All inputs are in memory: queue a root task, place any other task now. */
   private makeReady(ts: TaskRecord): void {
-    if (this.workers.size === 0) {
+    if (this.workers.size - this.retiringWorkers === 0) {
       this.setState(ts, "no-worker");
       this.noWorker.add(ts);
       return;
@@ -611,7 +669,7 @@ export class SchedulerCore {
     if (ts.deps.length > 0) {
       const bytes = new Map<WorkerRecord, number>();
       for (const dep of ts.deps) {
-        for (const ws of dep.whoHas) bytes.set(ws, (bytes.get(ws) ?? 0) + Math.max(dep.nbytes, 1));
+        for (const ws of dep.whoHas) if (!ws.retiring) bytes.set(ws, (bytes.get(ws) ?? 0) + Math.max(dep.nbytes, 1));
       }
       for (const [ws, b] of bytes) {
         if (b > bestBytes || (b === bestBytes && best && this.load(ws) < this.load(best))) {
@@ -621,7 +679,7 @@ export class SchedulerCore {
       }
     }
     if (best) return best;
-    for (const ws of this.workers.values()) if (!best || this.load(ws) < this.load(best)) best = ws;
+    for (const ws of this.workers.values()) if (!ws.retiring && (!best || this.load(ws) < this.load(best))) best = ws;
     return best!;
   }
 
@@ -699,7 +757,7 @@ export class SchedulerCore {
 
   /** Hand queued root tasks to workers with free slots, one worker's batch at a time. */
   private fillWorkers(): void {
-    if (this.workers.size === 0) return;
+    if (this.workers.size - this.retiringWorkers === 0) return;
     const perThread = this.slotsPerThread();
     for (const ws of this.workers.values()) {
       while (ws.frontier.length > 0 && ws.nprocessing < perThread * ws.nthreads) {
@@ -709,7 +767,7 @@ export class SchedulerCore {
       }
     }
     if (this.queue.size === 0) return;
-    const byLoad = [...this.workers.values()].sort((a, b) => this.load(a) - this.load(b));
+    const byLoad = [...this.workers.values()].filter((w) => !w.retiring).sort((a, b) => this.load(a) - this.load(b));
     for (const ws of byLoad) {
       const capacity = perThread * ws.nthreads;
       while (ws.nprocessing < capacity && this.queue.size > 0) {

@@ -28,7 +28,8 @@ export type ToWorker =
   | { type: "get"; id: number; keys: Key[] }
   | { type: "put"; id: number; key: Key; value: unknown }
   | { type: "peer"; worker: WorkerId; port: MessagePort }
-  | { type: "peer-lost"; worker: WorkerId };
+  /** `holders`: other workers holding results the lost one held, to fetch those from instead. */
+  | { type: "peer-lost"; worker: WorkerId; holders: [Key, WorkerId[]][] };
 
 /**
  * Finished tasks, columnar. On the wire tasks are named by `seqs` only; the pool turns

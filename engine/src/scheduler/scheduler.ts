@@ -42,6 +42,8 @@ export class Scheduler implements TransportHandler {
   private flushAgain = false;
   private inFlight = 0;
   private closed = false;
+  /** Scaling and restarts, one at a time, in the order asked. */
+  private membership: Promise<unknown> = Promise.resolve();
 
   private constructor(
     readonly transport: Transport,
@@ -211,7 +213,7 @@ export class Scheduler implements TransportHandler {
   /** Place values on workers (round-robin) under the given keys, each holding one want. */
   async scatter(entries: [Key, unknown][]): Promise<void> {
     this.ensureOpen();
-    const workers = this.core.workerIds();
+    const workers = this.core.placeableWorkers();
     if (workers.length === 0) throw new Error("No workers to scatter data to.");
     // Keep the process alive until the workers have the data (the pool idles unref'd).
     this.inFlight++;
@@ -230,8 +232,84 @@ export class Scheduler implements TransportHandler {
     this.flush();
   }
 
-  async restart(): Promise<void> {
-    await this.transport.restart();
+  /** Replace every worker (see Transport.restart); waits for any scaling in progress first. */
+  restart(): Promise<void> {
+    return this.serialize(() => this.transport.restart());
+  }
+
+  /**
+   * Run `n` workers (at least one). Scaling up starts threads. Scaling down retires the
+   * workers holding the fewest bytes: their tasks are taken back and run elsewhere, the
+   * results only they hold are copied to the remaining workers (visible as transfers), and
+   * only then are they stopped, so nothing is lost or recomputed. (A retiring worker that
+   * dies before handing over, e.g. stuck in a task that was taken back, loses its results;
+   * they are then recomputed from their lineage, as after a crash.)
+   */
+  scale(n: number): Promise<void> {
+    if (!Number.isInteger(n) || n < 1) return Promise.reject(new RangeError(`scale needs a whole number of workers, at least 1 (got ${n})`));
+    this.ensureOpen();
+    return this.serialize(async () => {
+      const placeable = new Set(this.core.placeableWorkers());
+      const workers = this.core.workerSummary().filter((w) => placeable.has(w.id));
+      if (n > workers.length) {
+        if (!this.transport.addWorkers) throw new Error(`The ${this.transport.kind} scheduler has a fixed number of workers.`);
+        await this.transport.addWorkers(n - workers.length);
+      } else if (n < workers.length) {
+        if (!this.transport.retireWorkers) throw new Error(`The ${this.transport.kind} scheduler has a fixed number of workers.`);
+        // As Dask's workers_to_close: the ones holding least, so least has to move.
+        const leaving = workers
+          .sort((a, b) => a.nbytes - b.nbytes || a.keys - b.keys || a.processing - b.processing)
+          .slice(0, workers.length - n)
+          .map((w) => w.id);
+        await this.transport.retireWorkers(leaving, () => this.handOver(leaving));
+      }
+    });
+  }
+
+  private serialize(step: () => Promise<void>): Promise<void> {
+    const next = this.membership.then(step);
+    this.membership = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Take work off retiring workers, then copy the results only they hold to the others. */
+  private async handOver(leaving: WorkerId[]): Promise<void> {
+    for (const id of leaving) this.core.retireWorker(id);
+    this.flush();
+    this.inFlight++;
+    this.updateBusy();
+    try {
+      // Data scattered to a worker just before it was marked may arrive late: look again.
+      for (let round = 0; round < 3; round++) {
+        const moves = leaving.map((id) => [id, this.core.keysOnlyOn(id)] as const).filter(([, keys]) => keys.length > 0);
+        if (moves.length === 0) return;
+        await Promise.all(moves.map(([id, keys]) => this.moveAway(id, keys)));
+      }
+    } finally {
+      this.inFlight--;
+      this.updateBusy();
+    }
+  }
+
+  private async moveAway(from: WorkerId, keys: { key: Key; nbytes: number }[]): Promise<void> {
+    const start = performance.timeOrigin + performance.now();
+    const reply = await this.transport.gather(from, keys.map((k) => k.key)).catch(() => null);
+    if (!reply) return; // it went away: what it held is recomputed, as after a crash
+    // Each result goes to the remaining worker holding least so far.
+    const placeable = new Set(this.core.placeableWorkers());
+    const load = new Map(this.core.workerSummary().filter((w) => placeable.has(w.id)).map((w) => [w.id, w.nbytes]));
+    await Promise.all(
+      keys.map(async ({ key, nbytes }, i) => {
+        if (reply.errors.has(key) || load.size === 0) return;
+        let target: WorkerId | undefined;
+        for (const [w, b] of load) if (target === undefined || b < load.get(target)!) target = w;
+        load.set(target!, load.get(target!)! + nbytes);
+        const stored = await this.transport.scatter(target!, key, reply.values[i]).catch(() => null);
+        if (stored === null) return;
+        this.core.transferred(target!, key, from, stored, start, performance.timeOrigin + performance.now());
+        this.flush();
+      }),
+    );
   }
 
   async close(): Promise<void> {
@@ -253,6 +331,10 @@ export class Scheduler implements TransportHandler {
   workerRemoved(worker: WorkerId, reason: "crashed" | "closed" | "restarted", runningKey?: Key, detail?: string): void {
     this.core.removeWorker(worker, reason, runningKey, detail);
     this.flush();
+  }
+
+  otherHolders(worker: WorkerId): [Key, WorkerId[]][] {
+    return this.core.otherHolders(worker);
   }
 
   report(worker: WorkerId, keys: Key[], done: CompletionBatch, transfers: TransferReport[]): void {

@@ -6,6 +6,9 @@
  * Faults are handled here and reported to the scheduler core as worker removals: a worker
  * that exits or throws outside a task is replaced, and a worker stuck in a task that was
  * cancelled is terminated and replaced (JavaScript cannot interrupt a busy thread).
+ *
+ * Scaling adds workers, or retires them: a retiring worker is never replaced, and is only
+ * terminated once the scheduler has copied away the results only it holds.
  */
 import { availableParallelism } from "node:os";
 import { MessageChannel, Worker } from "node:worker_threads";
@@ -34,6 +37,8 @@ interface PooledWorker {
   /** seq → key of the last tasks reported done, to blame a crash that comes just after one. */
   recent: Map<number, Key>;
   alive: boolean;
+  /** Being retired: when it goes (for whatever reason) it is not replaced. */
+  retiring: boolean;
   /** What the thread threw outside any task, or its exit code: named in KilledWorker errors. */
   lastError?: string;
 }
@@ -49,7 +54,7 @@ export class ThreadPool implements Transport {
   private nextWorker = 0;
   private seq = 0;
   private requestId = 0;
-  private readonly requests = new Map<number, { resolve: (m: FromWorker) => void; worker: WorkerId }>();
+  private readonly requests = new Map<number, { resolve: (m: FromWorker) => void; reject: (e: Error) => void; worker: WorkerId }>();
   private busy = false;
   private closing = false;
   private readonly nWorkers: number;
@@ -159,13 +164,32 @@ export class ThreadPool implements Transport {
     await Promise.all(old.map((pw) => this.replace(pw, "restarted")));
   }
 
+  async addWorkers(n: number): Promise<void> {
+    await Promise.all(Array.from({ length: n }, () => this.spawn()));
+  }
+
+  /**
+   * Retire workers: they are marked first (so none is replaced if it dies meanwhile), then
+   * `handOver` runs (the scheduler moves their work and unique results elsewhere), then they
+   * are removed and terminated.
+   */
+  async retireWorkers(ids: WorkerId[], handOver: () => Promise<void>): Promise<void> {
+    const leaving = ids.map((id) => this.workers.get(id)).filter((pw): pw is PooledWorker => pw !== undefined && pw.alive);
+    for (const pw of leaving) pw.retiring = true;
+    try {
+      await handOver();
+    } finally {
+      await Promise.all(leaving.map((pw) => this.remove(pw, "closed")));
+    }
+  }
+
   async close(): Promise<void> {
     this.closing = true;
     const all = [...this.workers.values()];
     this.workers.clear();
     for (const pw of all) pw.alive = false;
     await Promise.all(all.map((pw) => pw.worker.terminate()));
-    for (const [, r] of this.requests) r.resolve({ type: "values", id: -1, values: [], errors: [] });
+    for (const [, r] of this.requests) r.reject(new Error("the thread pool was closed"));
     this.requests.clear();
   }
 
@@ -176,7 +200,7 @@ export class ThreadPool implements Transport {
     if (!pw || !pw.alive) return Promise.reject(new Error(`worker ${worker} is gone`));
     const id = ++this.requestId;
     return new Promise((resolve, reject) => {
-      this.requests.set(id, { resolve, worker });
+      this.requests.set(id, { resolve, reject, worker });
       try {
         pw.worker.postMessage(make(id));
       } catch (err) {
@@ -204,6 +228,7 @@ export class ThreadPool implements Transport {
       running: new Map(),
       recent: new Map(),
       alive: true,
+      retiring: false,
     };
     return new Promise((resolve, reject) => {
       let started = false;
@@ -311,31 +336,47 @@ export class ThreadPool implements Transport {
     const runningKey =
       running !== 0 ? pw.running.get(running) : (pw.recent.get(last) ?? pw.running.get(last));
     this.failRequests(pw.id);
-    for (const other of this.workers.values()) {
-      other.worker.postMessage({ type: "peer-lost", worker: pw.id } satisfies ToWorker);
-    }
+    this.announceLoss(pw.id);
     this.handler?.workerRemoved(pw.id, "crashed", runningKey, pw.lastError ?? `the thread exited with code ${code}`);
-    if (!this.closing) void this.spawn().catch(() => undefined);
+    if (!this.closing && !pw.retiring) void this.spawn().catch(() => undefined);
   }
 
   private async replace(pw: PooledWorker, reason: "restarted"): Promise<void> {
     if (!pw.alive) return;
+    const retiring = pw.retiring;
+    await this.remove(pw, reason);
+    if (!this.closing && !retiring) await this.spawn();
+  }
+
+  /** Take a worker out: the scheduler is told, its peers forget it, and the thread ends. */
+  private async remove(pw: PooledWorker, reason: "restarted" | "closed"): Promise<void> {
+    if (!pw.alive) return;
     pw.alive = false;
     this.workers.delete(pw.id);
     this.failRequests(pw.id);
-    for (const other of this.workers.values()) {
-      other.worker.postMessage({ type: "peer-lost", worker: pw.id } satisfies ToWorker);
-    }
+    this.announceLoss(pw.id);
     this.handler?.workerRemoved(pw.id, reason);
     await pw.worker.terminate();
-    if (!this.closing) await this.spawn();
   }
 
+  /**
+   * Tell the other workers a peer is gone, with where else the results it held live: a
+   * worker fetching from it may know of no other holder (copies made after it was told).
+   * Sent before the scheduler hears of the loss, so it arrives before any task sent again.
+   */
+  private announceLoss(worker: WorkerId): void {
+    const holders = this.handler?.otherHolders?.(worker) ?? [];
+    for (const other of this.workers.values()) {
+      other.worker.postMessage({ type: "peer-lost", worker, holders } satisfies ToWorker);
+    }
+  }
+
+  /** Requests to a worker that is gone fail, so callers ask another holder. */
   private failRequests(worker: WorkerId): void {
     for (const [id, r] of this.requests) {
       if (r.worker !== worker) continue;
       this.requests.delete(id);
-      r.resolve({ type: "values", id, values: [], errors: [] });
+      r.reject(new Error(`worker ${worker} is gone`));
     }
   }
 }

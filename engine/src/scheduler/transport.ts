@@ -24,6 +24,8 @@ export interface TransportHandler {
   ): void;
   /** `keys[i]` is the key of row `i` of `done`. */
   report(worker: WorkerId, keys: Key[], done: CompletionBatch, transfers: TransferReport[]): void;
+  /** Results `worker` holds that other workers hold too, with those workers. */
+  otherHolders?(worker: WorkerId): [Key, WorkerId[]][];
 }
 
 export interface GatherResult {
@@ -43,6 +45,13 @@ export interface Transport {
   setBusy(busy: boolean): void;
   /** Stop and replace every worker (Dask's `client.restart()`); all held data is lost. */
   restart(): Promise<void>;
+  /** Start `n` more workers (scaling up); absent where the number of workers is fixed. */
+  addWorkers?(n: number): Promise<void>;
+  /**
+   * Retire workers (scaling down): mark them so none is replaced, run `handOver` (the
+   * scheduler moves their work and results away), then remove them.
+   */
+  retireWorkers?(workers: WorkerId[], handOver: () => Promise<void>): Promise<void>;
   close(): Promise<void>;
   info(): { workers: number; threads: number };
 }

@@ -110,23 +110,28 @@ port.on("message", (msg: ToWorker) => {
       peers.set(msg.worker, msg.port);
       msg.port.on("message", (m: PeerMessage) => onPeerMessage(msg.worker, msg.port, m));
       return;
-    case "peer-lost":
+    case "peer-lost": {
       peers.get(msg.worker)?.close();
       peers.delete(msg.worker);
+      const elsewhere = new Map(msg.holders);
       for (const [id, f] of pendingFetches) {
         if (f.from !== msg.worker) continue;
         pendingFetches.delete(id);
-        // Ask another holder; with none left the input is lost, and the scheduler takes the
-        // waiting tasks back to recompute it.
+        // Ask another holder (the ones known when the task came, or copies made since); with
+        // none left the input is lost, and the scheduler takes the waiting tasks back to
+        // recompute it.
         const retry: [Key, WorkerId[]][] = [];
         for (const key of f.keys) {
-          const others = (fetching.get(key) ?? []).filter((h) => h !== msg.worker && peers.has(h));
+          const known = [...(fetching.get(key) ?? []), ...(elsewhere.get(key) ?? [])];
           fetching.delete(key);
+          if (data.has(key)) continue; // placed here meanwhile
+          const others = [...new Set(known)].filter((h) => h !== msg.worker && h !== init.id && peers.has(h));
           if (others.length > 0) retry.push([key, others]);
         }
         requestFetches(retry);
       }
       return;
+    }
   }
 });
 

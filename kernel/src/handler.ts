@@ -167,13 +167,29 @@ export class TesseraKernel {
     const count = this.executionCount;
 
     // As in IPython, output written after the cell ended (timers, background work) still
-    // goes to the last cell that ran.
+    // goes to the last cell that ran. A silent request (a front end asking something, such as
+    // the extension's dashboard query after every cell) borrows the output only while it runs,
+    // so what the last real cell prints later is not lost in the silent request's reply.
+    const previous = { stdout: process.stdout.write, stderr: process.stderr.write, display: jupyter.lastWriteDisplayData };
     process.stdout.write = streamWriter("stdout", io);
     process.stderr.write = streamWriter("stderr", io);
     jupyter.lastWriteDisplayData = io.display;
-    // Silent requests (a front end asking something) must not become the target of live updates.
-    if (!silent) setCellOutput({ display: (message, update) => io.display(message as DisplayData, update) });
-    if (!silent) io.publish("execute_input", { code: req.code, execution_count: count });
+    if (!silent) {
+      setCellOutput({ display: (message, update) => io.display(message as DisplayData, update) });
+      io.publish("execute_input", { code: req.code, execution_count: count });
+      return this.runCell(req, io, count);
+    }
+    try {
+      return await this.runCell(req, io, count);
+    } finally {
+      process.stdout.write = previous.stdout;
+      process.stderr.write = previous.stderr;
+      jupyter.lastWriteDisplayData = previous.display;
+    }
+  }
+
+  private async runCell(req: ExecuteRequest, io: CellIO, count: number): Promise<ExecuteReply> {
+    const silent = req.silent === true;
 
     // The JupyterLab extension's question (dashboard-discovery.ts), answered by the kernel itself.
     const query = parseDashboardQuery(req.code);

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import time
+from queue import Empty
 from pathlib import Path
 
 import pytest
@@ -184,6 +186,25 @@ def test_client_repr_carries_its_dashboard(session) -> None:
     assert session.execute("await withDashboard.close()").status == "ok"
     ((_, gone),) = displays(session.execute("__tesseraDashboard()", silent=True))
     assert gone["data"] == {"text/plain": "null"}
+
+
+def test_output_after_a_cell_ends_stays_with_that_cell_across_silent_queries(session) -> None:
+    # A timer prints after its cell ended; meanwhile the extension's silent query runs (as it
+    # does after every cell). The late line must still go to the cell that started the timer.
+    first = session.execute('setTimeout(() => console.log("written later"), 1500);\n"scheduled"')
+    assert first.status == "ok", first.outputs
+    query = session.execute("__tesseraDashboard()", silent=True)
+    assert not [o for o in query.of_type("stream") if "written later" in o["text"]]
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            msg = session.kc.get_iopub_msg(timeout=0.2)
+        except Empty:
+            continue
+        if msg["msg_type"] == "stream" and "written later" in msg["content"]["text"]:
+            assert msg["parent_header"]["msg_id"] == first.reply["parent_header"]["msg_id"]
+            return
+    raise AssertionError("the late line never arrived")
 
 
 def test_client_without_dashboard_publishes_none(session) -> None:

@@ -126,3 +126,17 @@ class TesseraKernelTests(jupyter_kernel_test.KernelTests):
             self.assertEqual(reply["parent_header"]["msg_id"], msg["header"]["msg_id"])
             self.assertEqual(reply["content"]["status"], "ok")
             self.assertIn(field, reply["content"])
+
+    def test_requests_the_kernel_answers_itself_are_wrapped_in_busy_and_idle(self) -> None:
+        # JupyterLab learns a notebook kernel's status from the busy/idle around the
+        # history_request it sends on opening: without them the kernel stays "unknown".
+        self.flush_channels()
+        msg = self.kc.session.msg("history_request", {"output": False, "raw": True, "hist_access_type": "tail", "n": 5})
+        self.kc.shell_channel.send(msg)
+        self.get_non_kernel_info_reply(timeout=15)
+        states = []
+        while "idle" not in states:
+            status = self.kc.get_iopub_msg(timeout=10)
+            if status["msg_type"] == "status" and status["parent_header"].get("msg_id") == msg["header"]["msg_id"]:
+                states.append(status["content"]["execution_state"])
+        self.assertEqual(states, ["busy", "idle"])

@@ -1,8 +1,9 @@
 /**
  * Tessera's JupyterLab 4 extension: a "Tessera" sidebar listing the dashboard panels (of the
  * dashboard the active notebook's Tessera kernel reports, or of a typed address); each opens
- * as a native BokehJS view in a Lumino widget docked beside the notebooks. Open panels come
- * back after a reload (ILayoutRestorer) and each panel has a palette command. The sidebar also
+ * (on a click, or where it is dragged to) as a native BokehJS view in a Lumino widget docked
+ * beside the notebooks. Open panels come back after a reload (ILayoutRestorer) and each panel
+ * has a palette command. The sidebar also
  * shows the cluster behind the dashboard, with palette commands to scale and restart it. The
  * dashboard is reached through JupyterLab's own origin (jupyter-server-proxy) when it can be.
  */
@@ -40,21 +41,27 @@ const plugin: JupyterFrontEndPlugin<void> = {
     const cluster = new ClusterModel(link, settings);
     const tracker = new WidgetTracker<MainAreaWidget<DashboardPanelWidget>>({ namespace: "tessera-dashboard" });
 
+    /** The open widget of panel `id`, or a new one, tracked (for the layout restorer) either way. */
+    const panelWidget = (id: string): { widget: MainAreaWidget<DashboardPanelWidget>; isNew: boolean } => {
+      const open = tracker.find((w) => w.content.panel.id === id);
+      if (open) return { widget: open, isNew: false };
+      const widget = new MainAreaWidget({ content: new DashboardPanelWidget(id, link) });
+      widget.id = `tessera-${id}`;
+      widget.title.icon = tesseraIcon;
+      return { widget, isNew: true };
+    };
+
     app.commands.addCommand(OPEN_COMMAND, {
       label: (args) => {
         const panel = PANELS.find((p) => p.id === args.id);
         return panel ? `Tessera: ${panel.title}` : "Tessera: open a dashboard panel";
       },
       execute: async (args) => {
-        const id = String(args.id);
-        const open = tracker.find((w) => w.content.panel.id === id);
-        if (open) {
-          app.shell.activateById(open.id);
-          return open;
+        const { widget, isNew } = panelWidget(String(args.id));
+        if (!isNew) {
+          app.shell.activateById(widget.id);
+          return widget;
         }
-        const widget = new MainAreaWidget({ content: new DashboardPanelWidget(id, link) });
-        widget.id = `tessera-${id}`;
-        widget.title.icon = tesseraIcon;
         // The first panel goes beside the notebook; the next ones stack under the last panel
         // opened, so the notebook keeps its width.
         const last = tracker.currentWidget;
@@ -64,10 +71,16 @@ const plugin: JupyterFrontEndPlugin<void> = {
         return widget;
       },
     });
+    /** A panel dragged from the sidebar: the dock places it where it is dropped. */
+    const draggedPanel = (id: string): MainAreaWidget<DashboardPanelWidget> => {
+      const { widget, isNew } = panelWidget(id);
+      if (isNew) void tracker.add(widget);
+      return widget;
+    };
     for (const panel of PANELS) palette?.addItem({ command: OPEN_COMMAND, args: { id: panel.id }, category: "Tessera" });
     addClusterCommands(app.commands, cluster, palette);
 
-    const sidebar = new DashboardSidebar(link, cluster, settings, app.commands);
+    const sidebar = new DashboardSidebar(link, cluster, settings, app.commands, draggedPanel);
     sidebar.title.icon = tesseraIcon;
     app.shell.add(sidebar, "left", { rank: 400 });
 

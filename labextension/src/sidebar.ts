@@ -2,8 +2,11 @@
  * The "Tessera" sidebar: the dashboard address and where it comes from (the active notebook's
  * kernel, or typed here, which wins until the field is cleared), whether it answers and by
  * which way (through JupyterLab's proxy or directly), the cluster behind it (cluster-section.ts),
- * and one entry per panel. Clicking an entry opens (or reveals) that panel in the main area.
+ * and one entry per panel. Clicking an entry opens (or reveals) that panel in the main area;
+ * dragging it drops the panel wherever the main area's dock shows a drop target.
  */
+import { MimeData } from "@lumino/coreutils";
+import { Drag } from "@lumino/dragdrop";
 import { Widget } from "@lumino/widgets";
 import type { CommandRegistry } from "@lumino/commands";
 import type { ServerConnection } from "@jupyterlab/services";
@@ -14,6 +17,10 @@ import type { DashboardAddress } from "./dashboard-address.js";
 import { dashboardFetch, type DashboardLink } from "./dashboard-route.js";
 
 export const OPEN_COMMAND = "tessera:open-panel";
+/** What Lumino's DockPanel accepts on a drop: a function that makes the widget to dock. */
+const WIDGET_FACTORY_MIME = "application/vnd.lumino.widget-factory";
+/** A press that moves fewer pixels than this is a click, not a drag. */
+const DRAG_THRESHOLD_PX = 5;
 /** How often the sidebar, while shown, asks the dashboard how things are. */
 const POLL_MS = 2000;
 
@@ -31,6 +38,8 @@ export class DashboardSidebar extends Widget {
     private readonly cluster: ClusterModel,
     private readonly settings: ServerConnection.ISettings,
     commands: CommandRegistry,
+    /** The panel's widget (the one already open, or a new one) for a drag to drop in the dock. */
+    private readonly panelWidget: (id: string) => Widget,
   ) {
     super();
     this.address = link.address;
@@ -76,6 +85,7 @@ export class DashboardSidebar extends Widget {
       button.textContent = panel.title;
       button.dataset.tesseraPanel = panel.id;
       button.addEventListener("click", () => void commands.execute(OPEN_COMMAND, { id: panel.id }));
+      button.addEventListener("pointerdown", (event) => this.dragOnMove(event, panel.id, button));
       item.append(button);
       list.append(item);
     }
@@ -84,6 +94,30 @@ export class DashboardSidebar extends Widget {
     this.address.sourceChanged.connect(() => this.showAddress());
     this.address.changed.connect(() => this.showAddress());
     link.changed.connect(() => void this.check());
+  }
+
+  /** Start dragging the panel once the pressed pointer has moved far enough. */
+  private dragOnMove(down: PointerEvent, id: string, button: HTMLElement): void {
+    if (down.button !== 0) return;
+    const move = (event: PointerEvent): void => {
+      if (Math.hypot(event.clientX - down.clientX, event.clientY - down.clientY) < DRAG_THRESHOLD_PX) return;
+      stop();
+      const drag = new Drag({
+        mimeData: new MimeData(),
+        dragImage: button.cloneNode(true) as HTMLElement,
+        proposedAction: "move",
+        supportedActions: "move",
+        source: this,
+      });
+      drag.mimeData.setData(WIDGET_FACTORY_MIME, () => this.panelWidget(id));
+      void drag.start(event.clientX, event.clientY);
+    };
+    const stop = (): void => {
+      document.removeEventListener("pointermove", move, true);
+      document.removeEventListener("pointerup", stop, true);
+    };
+    document.addEventListener("pointermove", move, true);
+    document.addEventListener("pointerup", stop, true);
   }
 
   protected override onAfterShow(): void {

@@ -151,6 +151,18 @@ test("the sidebar opens Task Stream and Progress beside the notebooks, and they 
   await page.locator('#jp-main-dock-panel [data-tessera-panel="task-stream"]').waitFor();
   await page.locator('#jp-main-dock-panel [data-tessera-panel="progress"]').waitFor();
 
+  // Dragged from the sidebar, a panel docks where it is dropped: here, the main area's left edge.
+  const dock = await page.locator("#jp-main-dock-panel").boundingBox();
+  const memoryButton = await sidebar.locator('button[data-tessera-panel="worker-memory"]').boundingBox();
+  await page.mouse.move(memoryButton.x + memoryButton.width / 2, memoryButton.y + memoryButton.height / 2);
+  await page.mouse.down();
+  for (const f of [0.1, 0.3, 0.6, 1]) await page.mouse.move(memoryButton.x + f * (dock.x + 20 - memoryButton.x), dock.y + dock.height / 2, { steps: 4 });
+  await page.mouse.up();
+  const dropped = page.locator('#jp-main-dock-panel [data-tessera-panel="worker-memory"]');
+  await dropped.waitFor({ timeout: 10_000 });
+  const droppedBox = await dropped.boundingBox();
+  assert.ok(droppedBox.x < dock.x + dock.width / 2, "the dragged panel docked on the left, where it was dropped");
+
   const n = 40;
   const futures = client.map(slowInc, Array.from({ length: n }, (_, i) => i), Array(n).fill(30));
   assert.equal((await client.gather(futures)).length, n);
@@ -162,6 +174,7 @@ test("the sidebar opens Task Stream and Progress beside the notebooks, and they 
   await page.reload();
   await page.locator('#jp-main-dock-panel [data-tessera-panel="task-stream"]').waitFor({ timeout: 60_000 });
   await page.locator('#jp-main-dock-panel [data-tessera-panel="progress"]').waitFor();
+  await page.locator('#jp-main-dock-panel [data-tessera-panel="worker-memory"]').waitFor();
   await panelsShowData(page, n);
   await page.screenshot({ path: join(RESULTS, "lab-panels-restored.png") });
   assert.deepEqual(errors, []);

@@ -8,9 +8,11 @@
  *
  * Graphs are `independent` and `chain` of `builtin("noop")` tasks (as in bench/scheduler.mjs);
  * each number is the best of --repeat runs after a warm-up; building the graph is not timed.
+ * The WebSocket client runs in a thread of its own, as a browser would run in a process of its
+ * own: what is measured is what serving it costs the scheduler's thread, not reading it.
  */
 import { parseArgs } from "node:util";
-import { WebSocket } from "ws";
+import { Worker } from "node:worker_threads";
 
 const { values: opts } = parseArgs({
   options: { n: { type: "string", default: "100000" }, repeat: { type: "string", default: "3" }, workers: { type: "string", default: "4" } },
@@ -39,12 +41,19 @@ const VARIANTS = [
 const rows = [];
 for (const variant of VARIANTS) {
   const client = await Client.start({ nWorkers, setAsDefault: false, ...variant.cluster });
-  let ws = null;
-  let messages = 0;
+  let watcher = null;
   if (variant.watch) {
-    ws = new WebSocket(`${client.cluster.dashboard.url.replace(/^http/, "ws")}ws`);
-    ws.on("message", () => messages++);
-    await new Promise((r) => ws.once("open", r));
+    watcher = new Worker(
+      `const { parentPort, workerData } = require("node:worker_threads");
+       const { WebSocket } = require(workerData.ws);
+       let messages = 0, bytes = 0;
+       const ws = new WebSocket(workerData.url);
+       ws.on("open", () => parentPort.postMessage("open"));
+       ws.on("message", (m) => { messages++; bytes += m.length; });
+       parentPort.on("message", () => { ws.close(); parentPort.postMessage({ messages, bytes }); });`,
+      { eval: true, workerData: { url: `${client.cluster.dashboard.url.replace(/^http/, "ws")}ws`, ws: import.meta.resolve("ws").replace(/^file:\/\//, "") } },
+    );
+    await new Promise((r) => watcher.once("message", r));
   }
   for (const shape of ["independent", "chain"]) {
     process.stderr.write(`${variant.name} ${shape}\n`);
@@ -59,9 +68,12 @@ for (const variant of VARIANTS) {
     }
     rows.push({ variant: variant.name, shape, tasksPerSecond: Math.round(n / (best / 1000)), usPerTask: (best * 1000) / n });
   }
-  if (ws) {
-    ws.close();
+  if (watcher) {
+    watcher.postMessage("stop");
+    const { messages, bytes } = await new Promise((r) => watcher.once("message", r));
+    await watcher.terminate();
     rows.at(-1).messages = messages;
+    rows.at(-1).bytes = bytes;
   }
   await client.close();
 }
@@ -70,5 +82,5 @@ console.log(`\n${n} noop tasks, ${nWorkers} worker threads, best of ${repeat}\n`
 console.log("| variant | shape | tasks/s | µs/task |\n| --- | --- | ---: | ---: |");
 for (const r of rows) console.log(`| ${r.variant} | ${r.shape} | ${r.tasksPerSecond.toLocaleString("en")} | ${r.usPerTask.toFixed(2)} |`);
 const watched = rows.find((r) => r.messages !== undefined);
-if (watched) console.log(`\nThe WebSocket client received ${watched.messages} messages.`);
+if (watched) console.log(`\nThe WebSocket client received ${watched.messages} messages (${(watched.bytes / 1024).toFixed(0)} KiB).`);
 process.exit(0);

@@ -13,12 +13,12 @@
  * cadence, never per event.
  */
 import { now, type EventLog, type TesseraEvent } from "../diagnostics/events.js";
-import type { Key } from "../graph/task.js";
-import type { DashboardException, DashboardSnapshot, PrefixProgress, TaskRect, WorkerRow } from "./protocol.js";
+import type { DashboardException, DashboardSnapshot, TaskRect, WorkerRow } from "./protocol.js";
 import { ClusterFlows } from "./state/flows.js";
 import { DEFAULT_LOG_CAPACITY, LogBook, plural } from "./state/logs.js";
 import { MemoryHistory } from "./state/memory-history.js";
 import { OccupancySeries } from "./state/occupancy.js";
+import { ERRED, groupName, MEMORY, PROCESSING, ProgressCounts, WAITING } from "./state/progress.js";
 import { Ring } from "./state/ring.js";
 import { TaskGraphLayout, TASK_GRAPH_LIMIT } from "./state/task-graph.js";
 
@@ -32,37 +32,6 @@ const DEFAULT_EXCEPTION_CAPACITY = 50;
  */
 const CLOCK_MS = 200;
 const CLOCK_TICKS_AFTER_ACTIVITY = 10;
-/** Beyond this many distinct prefixes, new ones are counted together as "other". */
-const MAX_PREFIXES = 500;
-const OTHER_PREFIX = "other";
-
-type Bucket = "waiting" | "processing" | "memory" | "erred";
-
-interface KeyState {
-  readonly progress: PrefixProgress;
-  bucket: Bucket;
-}
-
-/**
- * The progress bar a prefix belongs to. The scheduler strips hex tokens (`inc-1a2b3c4d…` → `inc`);
- * keys numbered by hand (`x-1`, `x-2`, `chunk-3-7`) would each get a bar of their own, so
- * trailing numeric parts are stripped too, as Dask's `key_split` does.
- */
-function groupName(prefix: string): string {
-  let end = prefix.length;
-  for (;;) {
-    const dash = prefix.lastIndexOf("-", end - 1);
-    if (dash <= 0 || dash === end - 1) break;
-    let digits = true;
-    for (let i = dash + 1; i < end && digits; i++) {
-      const c = prefix.charCodeAt(i);
-      digits = c >= 48 && c <= 57;
-    }
-    if (!digits) break;
-    end = dash;
-  }
-  return end === prefix.length ? prefix : prefix.slice(0, end);
-}
 
 export interface AggregatorOptions {
   rectCapacity?: number;
@@ -89,8 +58,7 @@ export interface AggregatorStats {
 export class DashboardAggregator {
   private readonly rects: Ring<TaskRect>;
   private readonly exceptions: Ring<DashboardException>;
-  private readonly prefixes = new Map<string, PrefixProgress>();
-  private readonly keys = new Map<Key, KeyState>();
+  private readonly progress = new ProgressCounts();
   private readonly workerThreads = new Map<string, number>();
   private readonly logs: LogBook;
   private readonly flows = new ClusterFlows();
@@ -158,7 +126,7 @@ export class DashboardAggregator {
       version: this.version,
       rects: this.rects.since(rectsSince),
       rectCapacity: this.rects.capacity,
-      progress: [...this.prefixes.values()].map((p) => ({ ...p })),
+      progress: this.progress.list(),
       workers,
       exceptions: this.exceptions.since(0),
       clusterMap: this.flows.state(time),
@@ -178,8 +146,8 @@ export class DashboardAggregator {
     return {
       rects: this.rects.size,
       exceptions: this.exceptions.size,
-      prefixes: this.prefixes.size,
-      liveKeys: this.keys.size,
+      prefixes: this.progress.size,
+      liveKeys: this.progress.liveKeys,
       workers: this.workerThreads.size,
       logs: this.logs.size,
       flows: this.flows.size,
@@ -204,40 +172,6 @@ export class DashboardAggregator {
     return rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
-  private progressOf(rawPrefix: string): PrefixProgress {
-    const prefix = groupName(rawPrefix);
-    let p = this.prefixes.get(prefix);
-    if (p) return p;
-    const name = this.prefixes.size >= MAX_PREFIXES ? OTHER_PREFIX : prefix;
-    p = this.prefixes.get(name) ?? { prefix: name, total: 0, waiting: 0, processing: 0, memory: 0, erred: 0, done: 0 };
-    this.prefixes.set(name, p);
-    return p;
-  }
-
-  /** Move a key to `bucket`, creating its record (and counting it in `total`) if new. */
-  private move(key: Key, prefix: string, bucket: Bucket): void {
-    const ks = this.keys.get(key);
-    if (ks) {
-      ks.progress[ks.bucket]--;
-      ks.progress[bucket]++;
-      ks.bucket = bucket;
-      return;
-    }
-    const progress = this.progressOf(prefix);
-    progress.total++;
-    progress[bucket]++;
-    this.keys.set(key, { progress, bucket });
-  }
-
-  private forget(key: Key, done: boolean): void {
-    const ks = this.keys.get(key);
-    if (!ks) return;
-    ks.progress[ks.bucket]--;
-    if (done && ks.bucket === "memory") ks.progress.done++;
-    else ks.progress.total--;
-    this.keys.delete(key);
-  }
-
   private apply(e: TesseraEvent): void {
     const logged = this.logs.add(e);
     switch (e.type) {
@@ -245,16 +179,16 @@ export class DashboardAggregator {
         this.graph.submitted(e.ntasks, e.tasks);
         break;
       case "task-queued":
-        this.move(e.key, e.prefix, "waiting");
+        this.progress.move(e.key, e.prefix, WAITING);
         this.graph.setState(e.key, "waiting");
         break;
       case "task-assigned":
-        this.move(e.key, e.prefix, "processing");
+        this.progress.move(e.key, e.prefix, PROCESSING);
         this.graph.setState(e.key, "processing");
         this.flows.taskSent(e.worker, this.replaying ? null : e.time);
         break;
       case "task-finished":
-        this.move(e.key, e.prefix, "memory");
+        this.progress.move(e.key, e.prefix, MEMORY);
         this.graph.setState(e.key, "memory");
         this.occupancy.addBusy(e.worker, e.start, e.stop);
         this.rects.push({
@@ -268,18 +202,18 @@ export class DashboardAggregator {
         });
         break;
       case "task-erred":
-        this.move(e.key, e.prefix, "erred");
+        this.progress.move(e.key, e.prefix, ERRED);
         this.graph.setState(e.key, "erred");
         if (e.blame === e.key) {
           this.exceptions.push({ key: e.key, worker: e.worker, name: e.error.name, message: e.error.message, time: e.time });
         }
         break;
       case "task-released":
-        this.forget(e.key, true);
+        this.progress.forget(e.key, true);
         this.graph.setState(e.key, "released");
         break;
       case "task-cancelled":
-        this.forget(e.key, false);
+        this.progress.forget(e.key, false);
         this.graph.setState(e.key, "released");
         break;
       case "transfer":

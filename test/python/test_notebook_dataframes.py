@@ -136,6 +136,19 @@ def test_describe_matches_the_exact_statistics(run: NotebookRun) -> None:
             assert_approximate_quantile(shown[name], column, f"'{FLIGHTS}'", q)
 
 
+def test_strings_and_dates_accessors_by_weekday(run: NotebookRun) -> None:
+    names, rows = table(run, "strings-dates")
+    # DuckDB's isodow counts Monday as 1; pandas' dayofweek, and Tessera's, as 0.
+    expected = duckdb(
+        days=f"""select isodow(date) - 1 as weekday, avg(delay) as delay_mean, count(delay) as delay_count
+                 from '{FLIGHTS}' where starts_with(origin, 'S') group by weekday order by weekday"""
+    )["days"]
+    assert names == ["weekday", "delay_mean", "delay_count"]
+    assert [int(r[0]) for r in rows] == [int(e["weekday"]) for e in expected] == list(range(7))
+    assert [int(r[2]) for r in rows] == [int(e["delay_count"]) for e in expected]
+    assert all(close(float(r[1]), e["delay_mean"]) for r, e in zip(rows, expected)), (rows, expected)
+
+
 def test_the_taxi_files_are_read_lazily_one_partition_per_file(run: NotebookRun, taxi_glob: str) -> None:
     partitions, dtypes = lazy_frame(run, "taxi-make")
     (files,) = duckdb(f=f"select count(distinct file_name) as n from parquet_metadata('{taxi_glob}')")["f"]
